@@ -1,0 +1,144 @@
+"""Assignments and their solutions on disk: the manifest, finding them, their parts.
+
+An assignment is a folder with ``assignment.toml`` (the manifest), the student
+notebook and ``tests/`` (public tests). Its solutions live in
+``<solutions>/<name>/``: the master notebook ``solution.ipynb`` and
+``hidden_tests/``. The manifest fixes the questions, their points and the
+limits::
+
+    name = "optimization_intro"
+    notebook = "assignment.ipynb"
+    [questions.q1]
+    points = 10
+    functions = ["f", "g"]
+    [written.w1]
+    points = 5
+    [limits]
+    cell_timeout = 60
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.errors import InputError
+from grader.limits import Limits
+
+MANIFEST = "assignment.toml"
+
+
+@dataclass(frozen=True)
+class Question:
+    """An autograded question of the manifest."""
+
+    id: str
+    points: float
+    functions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An assignment folder and what its manifest says."""
+
+    name: str
+    root: Path
+    notebook: Path
+    public_tests: Path
+    questions: tuple[Question, ...]
+    written: tuple[Question, ...]
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class Solutions:
+    """The instructor's side of an assignment: master notebook and hidden tests."""
+
+    root: Path
+    master: Path
+    hidden_tests: Path
+
+
+def load_assignment(root: Path) -> Assignment:
+    """Read the manifest of the assignment in ``root``."""
+    path = root / MANIFEST
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise InputError(f"{root} is not an assignment folder: no {MANIFEST}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is not valid TOML: {exc}") from None
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise InputError(f"{path} has no 'name'")
+    limits = data.get("limits", {})
+    if not isinstance(limits, dict):
+        raise InputError(f"{path}: [limits] must be a table")
+    return Assignment(
+        name=name,
+        root=root,
+        notebook=root / str(data.get("notebook", "assignment.ipynb")),
+        public_tests=root / str(data.get("tests", "tests")),
+        questions=_questions(data.get("questions", {}), path, "questions"),
+        written=_questions(data.get("written", {}), path, "written"),
+        limits=Limits().updated(limits),
+    )
+
+
+def _questions(table: Any, path: Path, section: str) -> tuple[Question, ...]:
+    if not isinstance(table, dict):
+        raise InputError(f"{path}: [{section}] must be a table")
+    out = []
+    for qid, entry in table.items():
+        points = entry.get("points") if isinstance(entry, dict) else None
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+            raise InputError(f"{path}: {section}.{qid} needs a non-negative 'points'")
+        functions = entry.get("functions", [])
+        out.append(Question(qid, float(points), tuple(str(f) for f in functions)))
+    return tuple(out)
+
+
+def find_assignment(notebook: Path, spec: str | None, declared: str | None) -> Assignment:
+    """The assignment a notebook belongs to.
+
+    ``spec`` (the ``--assignment`` option) is a folder or a name; else the
+    name ``declared`` in the notebook's metadata is looked up. A name is
+    looked for beside the notebook, then in ``assignments/<name>`` of the
+    notebook's folder, the current folder and their parents.
+    """
+    if spec is not None and Path(spec).is_dir():
+        return load_assignment(Path(spec))
+    name = spec or declared
+    if name is None:
+        beside = notebook.parent / MANIFEST
+        if beside.is_file():
+            return load_assignment(notebook.parent)
+        raise InputError(
+            f"{notebook} does not say which assignment it is (no grader metadata); pass --assignment NAME_OR_DIR"
+        )
+    for folder in _candidates(notebook, name):
+        if (folder / MANIFEST).is_file():
+            assignment = load_assignment(folder)
+            if assignment.name == name:
+                return assignment
+    raise InputError(f"assignment {name!r} not found near {notebook}; pass --assignment DIR")
+
+
+def _candidates(notebook: Path, name: str) -> list[Path]:
+    found = [notebook.parent.resolve()]
+    for start in (notebook.parent.resolve(), Path.cwd()):
+        found += [d / "assignments" / name for d in (start, *start.parents)]
+    return found
+
+
+def find_solutions(root: Path, assignment: Assignment) -> Solutions:
+    """The solutions of ``assignment`` under ``root`` (the ``--solutions`` folder)."""
+    folder = root / assignment.name
+    if not folder.is_dir():
+        raise InputError(f"no solutions for {assignment.name!r} in {root} (expected {folder})")
+    master, hidden = folder / "solution.ipynb", folder / "hidden_tests"
+    if not master.is_file():
+        raise InputError(f"no master notebook at {master}")
+    return Solutions(folder, master, hidden)

@@ -1,0 +1,52 @@
+"""``grader check NOTEBOOK``: the student's command.
+
+Starts the worker before anything heavy is imported, so that the worker's
+imports of torch and friends overlap with the grader's own (the slow part of a
+check on a 2-core machine), then grades and prints the per-question table.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from grader.cli.common import EXIT_FAILED, EXIT_OK, limit_option, one_line_errors, parse_limits
+from grader.job import prepare
+from grader.sandbox.launch import spawn_worker
+
+
+@click.command()
+@click.argument("notebook", type=click.Path(path_type=Path))
+@click.option("--assignment", metavar="NAME_OR_DIR", help="The assignment (default: from the notebook's metadata).")
+@click.option("--solutions", type=click.Path(path_type=Path, file_okay=False),
+              help="Instructors: the solutions folder; adds the hidden tests and the reference.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path, dir_okay=False), help="Write the grade as JSON.")
+@click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML.")
+@click.option("--summary", "summary_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY).")
+@limit_option
+@one_line_errors
+def check(notebook: Path, assignment: str | None, solutions: Path | None, json_path: Path | None,
+          junit_path: Path | None, summary_path: Path | None, limits: tuple[str, ...]) -> None:
+    """Run the tests of an assignment on NOTEBOOK and show the score with hints."""
+    sys.dont_write_bytecode = True  # grading writes nothing beside the tests
+    job = prepare(notebook, assignment, solutions, parse_limits(limits))
+    worker = spawn_worker(job.limits.to_env())
+    # Deferred on purpose: torch, sympy and pytest take seconds to import, and
+    # the worker started above imports its own copies meanwhile.
+    from rich.console import Console
+
+    from grader.grading import grade
+    from grader.reports.json_report import write_json
+    from grader.reports.junit import write_junit
+    from grader.reports.markdown import write_markdown
+    from grader.reports.terminal import render_terminal
+
+    result = grade(job, worker)
+    render_terminal(result, Console())
+    for path, write in ((json_path, write_json), (junit_path, write_junit), (summary_path, write_markdown)):
+        if path is not None:
+            write(result, path)
+    sys.exit(EXIT_OK if result.all_passed else EXIT_FAILED)

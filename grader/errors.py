@@ -1,0 +1,69 @@
+"""The grader's own exception types.
+
+Two families: :class:`GraderError` for the grader's callers (bad input, a
+broken sandbox), turned into exit codes by the command line only; and
+:class:`SubmissionError` for what a student's code did during a call (missing
+function, exception, timeout, dead worker, undecodable result), which fails the
+one test that made the call with a message written for the student.
+"""
+
+from __future__ import annotations
+
+
+class GraderError(Exception):
+    """Base class of errors the command line reports and exits on."""
+
+    exit_code = 3
+
+
+class InputError(GraderError):
+    """Bad input from the user: a path, a notebook or an assignment."""
+
+    exit_code = 2
+
+
+class SandboxError(GraderError):
+    """The worker could not be started or talked to at all."""
+
+    exit_code = 3
+
+
+class ProtocolError(Exception):
+    """Bytes from the worker that do not decode as the wire format allows."""
+
+
+class SubmissionError(AssertionError):
+    """A call into the submission did not produce a value.
+
+    Subclasses :class:`AssertionError` so that pytest reports it as a test
+    failure, not as an error in the test itself. Its message is meant for the
+    student and is shown even for hidden tests.
+    """
+
+
+class MissingFunction(SubmissionError):
+    """The notebook does not define the function a test calls."""
+
+
+class StudentException(SubmissionError):
+    """The student's function raised an exception."""
+
+
+class CallTimeout(SubmissionError):
+    """The student's function ran past the per-call time limit."""
+
+
+class WorkerDied(SubmissionError):
+    """The worker process died during a call (exit, crash, memory limit)."""
+
+
+class BadResult(SubmissionError):
+    """The student's function returned something the grader cannot accept."""
+
+
+class CheckFailure(AssertionError):
+    """A check helper found a wrong answer.
+
+    Its message is written for the student and never holds the expected value
+    of a hidden test, so it is shown for hidden tests too.
+    """

@@ -1,0 +1,165 @@
+"""Grading one notebook: worker, pytest run, grade model.
+
+The steps, in order: the notebook's code cells run in a worker (started by the
+caller as early as possible); pytest collects the public tests (and the hidden
+ones when solutions are given) with :class:`~grader.plugin.GradingPlugin`;
+the tests call the submission through the proxy; the results, the cell
+errors and the written answers become one :class:`~grader.model.Grade`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+import grader
+from grader.errors import GraderError, InputError
+from grader.job import Job, prepare
+from grader.model import CellError, Grade, QuestionResult, TestResult, WrittenAnswer
+from grader.plugin import GradingPlugin
+from grader.proxy import Submission
+from grader.reference import load_reference
+from grader.sandbox.launch import WorkerProcess
+from grader.sandbox.session import CellOutcome, WorkerSession
+
+
+class _LazySubmission:
+    """Runs the notebook in the worker the first time a test asks for the submission."""
+
+    def __init__(self, session: WorkerSession, cells: tuple[str, ...]) -> None:
+        self.session = session
+        self.cells = cells
+        self.outcomes: list[CellOutcome] | None = None
+        self.seconds = 0.0
+
+    def __call__(self) -> Submission:
+        if self.outcomes is None:
+            start = time.perf_counter()
+            self.outcomes = self.session.run_notebook(self.cells)
+            self.seconds = time.perf_counter() - start
+        return Submission(self.session)
+
+
+def grade(job: Job, worker: WorkerProcess | None = None) -> Grade:
+    """Grade the job's notebook; ``worker`` is one the caller started early, if any."""
+    start = time.perf_counter()
+    with WorkerSession(job.limits, first=worker) as session:
+        session.start()
+        lazy = _LazySubmission(session, job.notebook.code_cells)
+        plugin = build_plugin(job, lazy)
+        tests_start = time.perf_counter()
+        run_pytest(test_roots(job), plugin)
+        tests_seconds = time.perf_counter() - tests_start
+        if lazy.outcomes is None:  # no test asked for the submission: still report cell errors
+            lazy()
+    timings = {
+        "total": time.perf_counter() - start,
+        "notebook": lazy.seconds,
+        "tests": tests_seconds,
+    }
+    return build_grade(job, plugin, lazy.outcomes or [], session, timings)
+
+
+def build_plugin(job: Job, submission: _LazySubmission) -> GradingPlugin:
+    """The plugin for a job: the lazy submission and, with solutions, the reference."""
+    master = job.solutions.master if job.solutions else None
+
+    def reference() -> types.SimpleNamespace:
+        assert master is not None
+        return load_reference(master)
+
+    hidden = [job.solutions.hidden_tests] if job.solutions else []
+    return GradingPlugin(job.assignment.questions, submission, reference if master else None, hidden, test_roots(job))
+
+
+def test_roots(job: Job) -> list[Path]:
+    """The folders of tests to run: public, then hidden."""
+    roots = [job.assignment.public_tests]
+    if job.solutions is not None:
+        roots.append(job.solutions.hidden_tests)
+    return [r for r in roots if r.is_dir()]
+
+
+def run_pytest(roots: list[Path], plugin: GradingPlugin) -> None:
+    """Run pytest in this process on ``roots`` with ``plugin``; GraderError if tests are broken."""
+    if not roots:
+        raise InputError("the assignment has no tests folder")
+    args = [
+        *(str(r) for r in roots),
+        "-c", os.devnull,
+        "--rootdir", os.path.commonpath([str(r.resolve()) for r in roots]),
+        "--import-mode=importlib",
+        "--disable-plugin-autoload",
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        "-p", "no:stepwise",
+        "-p", "no:warnings",
+    ]
+    code = pytest.main(args, plugins=[plugin])
+    if plugin.sandbox_error is not None:
+        raise plugin.sandbox_error
+    if plugin.collection_errors:
+        raise GraderError("the tests could not be collected: " + "; ".join(plugin.collection_errors[:3]))
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        raise GraderError(f"pytest failed to run the tests (exit code {int(code)})")
+
+
+def build_grade(job: Job, plugin: GradingPlugin, outcomes: list[CellOutcome], session: WorkerSession,
+                timings: dict[str, float]) -> Grade:
+    """Turn the plugin's results and the worker's cell outcomes into a Grade."""
+    warnings: list[str] = []
+    questions = []
+    for q in job.assignment.questions:
+        tests = [_result_or_missing(plugin, nodeid) for nodeid, item in plugin.graded.items()
+                 if item.mark.question == q.id]
+        if not tests:
+            warnings.append(f"{q.id} has no tests yet: not graded")
+            continue
+        questions.append(QuestionResult(q.id, round(sum(t.points for t in tests), 6), q.points, tuple(tests)))
+    if plugin.unmarked:
+        warnings.append(f"{len(plugin.unmarked)} test(s) without a question marker were not graded")
+    if session.restarts:
+        warnings.append(f"the notebook's process was restarted {session.restarts} time(s) after a crash or time-out")
+    numbers = job.notebook.cell_numbers
+    cell_errors = tuple(
+        CellError(numbers[o.index], o.ename, o.evalue, o.traceback) for o in outcomes if o.status != "ok"
+    )
+    written = tuple(WrittenAnswer(w.id, w.points, job.notebook.answers.get(w.id, "")) for w in job.assignment.written)
+    warnings += [f"no answer cell tagged answer:{w.id}" for w in job.assignment.written
+                 if w.id not in job.notebook.answers]
+    return Grade(
+        assignment=job.assignment.name,
+        submission=job.notebook.path.stem,
+        questions=tuple(questions),
+        cell_errors=cell_errors,
+        written=written,
+        warnings=tuple(warnings),
+        timings={k: round(v, 3) for k, v in timings.items()},
+        sandbox=session.sandbox,
+        hidden_tests=job.solutions is not None,
+        grader_version=grader.__version__,
+    )
+
+
+def _result_or_missing(plugin: GradingPlugin, nodeid: str) -> TestResult:
+    """A collected test that produced no result (the run stopped) earns nothing."""
+    result = plugin.results.get(nodeid)
+    if result is not None:
+        return result
+    item = plugin.graded[nodeid]
+    return TestResult(item.name, "error", 0.0, float(item.max_points), "the test did not run",
+                      item.mark.hint, 0.0, item.visibility, item.mark.part)
+
+
+def standalone_plugin(config: pytest.Config, notebook: Path) -> GradingPlugin:
+    """The plugin for ``pytest -p grader.plugin --grader-notebook NB`` (closes its worker at exit)."""
+    solutions = config.getoption("grader_solutions", None)
+    job = prepare(notebook, config.getoption("grader_assignment", None), Path(solutions) if solutions else None)
+    session = WorkerSession(job.limits)
+    session.start()
+    config.add_cleanup(session.close)
+    return build_plugin(job, _LazySubmission(session, job.notebook.code_cells))

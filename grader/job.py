@@ -1,0 +1,42 @@
+"""What to grade: a notebook, its assignment, its solutions and limits, all checked.
+
+Light on imports on purpose (no torch, sympy or pytest), so that the command
+line can check its input and start the worker before the heavy imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.assignment import Assignment, Solutions, find_assignment, find_solutions
+from grader.limits import Limits
+from grader.notebook import Notebook, read_notebook
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to grade: a notebook, its assignment, and optionally the solutions."""
+
+    notebook: Notebook
+    assignment: Assignment
+    solutions: Solutions | None
+    limit_overrides: Mapping[str, Any]
+
+    @property
+    def limits(self) -> Limits:
+        """The assignment's limits with the caller's overrides."""
+        return self.assignment.limits.updated(self.limit_overrides)
+
+
+def prepare(notebook: Path, assignment: str | None = None, solutions: Path | None = None,
+            limits: Mapping[str, Any] | None = None) -> Job:
+    """Read the notebook and find its assignment and solutions; InputError if any is wrong."""
+    nb = read_notebook(notebook)
+    found = find_assignment(notebook, assignment, nb.assignment)
+    sols = find_solutions(solutions, found) if solutions is not None else None
+    job = Job(nb, found, sols, dict(limits or {}))
+    job.limits  # noqa: B018 - check the overrides now, before anything starts
+    return job

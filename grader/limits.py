@@ -1,0 +1,68 @@
+"""Resource and time limits for one submission's worker.
+
+Plain data, set per assignment in its manifest (``[limits]``) and overridable
+on the command line; the sandbox applies them and reports by name which one a
+submission hit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from grader.errors import InputError
+
+_SIZE = re.compile(r"\s*([0-9.]+)\s*([KMGT]i?B?|B)?\s*\Z", re.IGNORECASE)
+_UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use. Sizes in bytes, times in seconds."""
+
+    cell_timeout: float = 60.0
+    call_timeout: float = 10.0
+    interrupt_grace: float = 2.0
+    memory: int = 2 * 2**30
+    cpu_time: int = 600
+    file_size: int = 64 * 2**20
+    open_files: int = 256
+    processes: int = 64
+    output: int = 10 * 2**20
+
+    def to_env(self) -> dict[str, str]:
+        """The limits the worker applies to itself, as environment variables."""
+        return {
+            "GRADER_LIMIT_MEMORY": str(self.memory),
+            "GRADER_LIMIT_CPU_TIME": str(self.cpu_time),
+            "GRADER_LIMIT_FILE_SIZE": str(self.file_size),
+            "GRADER_LIMIT_OPEN_FILES": str(self.open_files),
+            "GRADER_LIMIT_PROCESSES": str(self.processes),
+            "GRADER_LIMIT_OUTPUT": str(self.output),
+        }
+
+    def updated(self, values: Mapping[str, Any]) -> Limits:
+        """These limits with some replaced, from manifest or command-line values."""
+        known = {f.name: f.type for f in fields(self)}
+        changes: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in known:
+                raise InputError(f"unknown limit {key!r} (known: {', '.join(sorted(known))})")
+            changes[key] = _parse(key, value, "float" in str(known[key]))
+        return replace(self, **changes)
+
+
+def _parse(key: str, value: Any, is_float: bool) -> float | int:
+    if isinstance(value, bool):
+        raise InputError(f"limit {key!r} must be a number, not {value!r}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str) and (m := _SIZE.match(value)):
+        number = float(m.group(1)) * _UNITS[(m.group(2) or "").upper()[:1]]
+    else:
+        raise InputError(f"limit {key!r} must be a number or a size such as '2GiB', not {value!r}")
+    if number <= 0:
+        raise InputError(f"limit {key!r} must be positive, not {value!r}")
+    return number if is_float else int(number)

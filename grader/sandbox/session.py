@@ -1,0 +1,259 @@
+"""One submission's worker, seen from the grader: cells, calls, time limits, restarts.
+
+A :class:`WorkerSession` runs the notebook's code cells in a worker, one
+request per cell, and then serves calls. It enforces the time limits from the
+grader's side: when a cell or call runs past its limit the worker is
+interrupted (SIGINT, as Jupyter does), and killed if it does not answer within
+a grace period. A worker that dies is replaced on the next request by a new
+one that replays the cells that completed before (skipping those that hung or
+killed it), so one bad call fails one test and the next test goes on.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from grader import codec
+from grader.errors import (
+    BadResult,
+    CallTimeout,
+    MissingFunction,
+    ProtocolError,
+    SandboxError,
+    StudentException,
+    WorkerDied,
+)
+from grader.limits import Limits
+from grader.sandbox.launch import WorkerProcess, spawn_worker
+
+CellStatus = Literal["ok", "error", "timeout", "crashed"]
+Mode = Literal["value", "grad", "args"]
+STARTUP_TIMEOUT = 120.0
+MAX_RESTARTS = 10
+
+
+@dataclass(frozen=True)
+class CellOutcome:
+    """What running one code cell did, from the grader's point of view."""
+
+    index: int
+    status: CellStatus
+    output: str = ""
+    ename: str = ""
+    evalue: str = ""
+    traceback: str = ""
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Died(Exception):
+    pass
+
+
+class WorkerSession:
+    """The worker of one submission; a context manager that leaves nothing running."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        spawn: Callable[[Mapping[str, str]], WorkerProcess] = spawn_worker,
+        first: WorkerProcess | None = None,
+    ) -> None:
+        self.limits = limits
+        self._spawn = spawn
+        self._worker: WorkerProcess | None = first
+        self._reader: codec.FrameReader | None = None
+        self._ready = False
+        self._next_id = 1
+        self._sources: list[str] = []
+        self._outcomes: list[CellOutcome] = []
+        self.restarts = 0
+        self.sandbox: tuple[str, ...] = ()
+
+    def __enter__(self) -> WorkerSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start a worker now (it imports its libraries while the grader does too)."""
+        if self._worker is None:
+            self._worker = self._spawn(self.limits.to_env())
+        if self._reader is None:
+            self._reader = codec.FrameReader(self._worker.from_worker)
+
+    def close(self) -> None:
+        """Stop the worker and remove its directory."""
+        if self._worker is not None:
+            self._worker.close()
+            self._worker, self._reader, self._ready = None, None, False
+
+    # ------------------------------------------------------------------ cells
+
+    def run_notebook(self, sources: Sequence[str]) -> list[CellOutcome]:
+        """Run the code cells in order, recording each one's outcome and going on."""
+        self._sources = list(sources)
+        self._outcomes = []
+        for index in range(len(self._sources)):
+            self._outcomes.append(self._run_cell(index))
+        return list(self._outcomes)
+
+    def _run_cell(self, index: int) -> CellOutcome:
+        try:
+            self._ensure_worker()
+            reply = self._request({"op": "cell", "source": self._sources[index]}, self.limits.cell_timeout)
+        except _Timeout:
+            return CellOutcome(index, "timeout", ename="Timeout",
+                               evalue=f"the cell ran longer than the cell time limit ({self.limits.cell_timeout:g} s)")
+        except _Died as died:
+            return CellOutcome(index, "crashed", ename="WorkerDied", evalue=f"the notebook's process {died}")
+        status = "ok" if reply.get("status") == "ok" else "error"
+        return CellOutcome(index, status, *(_text(reply.get(k)) for k in ("output", "ename", "evalue", "traceback")))
+
+    def _ensure_worker(self) -> None:
+        """Start or replace the worker, replaying the cells that completed."""
+        if self._ready:
+            return
+        if self.restarts >= MAX_RESTARTS:
+            raise _Died(f"was restarted {MAX_RESTARTS} times; no more restarts")
+        replay = [o.index for o in self._outcomes if o.status in ("ok", "error")]
+        self.start()
+        self._await_ready()
+        self._ready = True
+        for index in replay:
+            try:
+                self._request({"op": "cell", "source": self._sources[index]}, self.limits.cell_timeout)
+            except _Timeout:
+                if self._worker is None:
+                    raise _Died("hung while the notebook was run again") from None
+
+    def _await_ready(self) -> None:
+        assert self._worker is not None
+        try:
+            reply = self._receive(0, time.monotonic() + STARTUP_TIMEOUT)
+        except (_Died, _Timeout) as exc:
+            log = self._worker.startup_log()
+            self.close()
+            raise SandboxError(f"the worker did not start: {log.splitlines()[-1] if log else exc}") from None
+        if reply.get("status") != "ready":
+            self.close()
+            raise SandboxError("the worker did not announce itself")
+        sandbox = reply.get("sandbox")
+        self.sandbox = tuple(s for s in sandbox if isinstance(s, str)) if isinstance(sandbox, list) else ()
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, name: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
+             mode: Mode = "value") -> Any:
+        """Call the notebook's function ``name``; raise a SubmissionError if no value comes back."""
+        try:
+            self._ensure_worker()
+        except _Died as died:
+            raise WorkerDied(f"`{name}` could not be called: the notebook's process {died}") from None
+        message = {"op": "call", "name": name, "args": list(args), "kwargs": dict(kwargs or {}), "mode": mode}
+        try:
+            reply = self._request(message, self.limits.call_timeout)
+        except _Timeout:
+            raise CallTimeout(
+                f"`{name}` did not return within the call time limit ({self.limits.call_timeout:g} s)"
+            ) from None
+        except _Died as died:
+            raise WorkerDied(f"the notebook's process {died} while `{name}` ran") from None
+        status = reply.get("status")
+        if status == "ok" and "value" in reply:
+            return reply["value"]
+        if status == "missing":
+            kind = _text(reply.get("kind"))
+            detail = f" (`{name}` is a {kind}, not a function)" if kind else ""
+            raise MissingFunction(f"the notebook does not define a function `{name}`{detail}")
+        if status == "raised":
+            evalue = _text(reply.get("evalue"))
+            raise StudentException(f"`{name}` raised {_text(reply.get('ename'))}" + (f": {evalue}" if evalue else ""))
+        raise BadResult(f"`{name}` produced a reply the grader cannot read")
+
+    # ------------------------------------------------------------------ wire
+
+    def _request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request and wait for its reply, enforcing the time limit."""
+        worker = self._worker
+        assert worker is not None
+        rid = self._next_id
+        self._next_id += 1
+        try:
+            codec.write_frame(worker.to_worker, codec.pack({"id": rid, **message}), time.monotonic() + timeout)
+            return self._receive(rid, time.monotonic() + timeout)
+        except _Timeout:
+            worker.interrupt()
+            try:
+                self._receive(rid, time.monotonic() + self.limits.interrupt_grace)
+            except (_Timeout, _Died):
+                self._discard_worker(killed_by_us=True)
+            raise
+        except (BrokenPipeError, TimeoutError) as exc:
+            raise self._discard_worker() from exc
+
+    def _receive(self, rid: int, deadline: float) -> dict[str, Any]:
+        """The reply with id ``rid``, skipping late replies to earlier requests."""
+        assert self._reader is not None
+        while True:
+            try:
+                frame = self._reader.read(deadline)
+                if frame is None:
+                    raise _Timeout
+                reply = codec.unpack(*frame)
+            except (EOFError, OSError):
+                raise self._discard_worker() from None
+            except ProtocolError as exc:
+                self._discard_worker(killed_by_us=True)
+                raise _Died(f"sent data the grader refuses ({exc})") from None
+            if not isinstance(reply, dict) or not isinstance(reply.get("id"), int):
+                self._discard_worker(killed_by_us=True)
+                raise _Died("sent a malformed reply")
+            if reply["id"] == rid:
+                return reply
+
+    def _discard_worker(self, killed_by_us: bool = False) -> _Died:
+        """Kill and forget the worker; the next request starts a new one."""
+        worker = self._worker
+        self._worker, self._reader, self._ready = None, None, False
+        if worker is None:
+            return _Died("is gone")
+        if not killed_by_us:
+            try:  # it may be on its way out: let it say why
+                worker.popen.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                pass
+        worker.close()
+        self.restarts += 1
+        return _Died("was stopped" if killed_by_us else _death_reason(worker.popen.returncode))
+
+
+def _death_reason(code: int | None) -> str:
+    if code is None:
+        return "stopped answering"
+    if code >= 0:
+        return f"exited with status {code} (sys.exit or os._exit?)"
+    reasons = {
+        signal.SIGKILL: "was killed (SIGKILL), probably for using too much memory",
+        signal.SIGSEGV: "crashed (segmentation fault)",
+        getattr(signal, "SIGXCPU", -1): "ran out of CPU time (the CPU time limit)",
+    }
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    return reasons.get(-code, f"was killed by {name}")
+
+
+def _text(value: object, limit: int = 20_000) -> str:
+    text = value if isinstance(value, str) else ""
+    return text if len(text) <= limit else text[:limit] + "..."
+
