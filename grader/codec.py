@@ -123,7 +123,7 @@ class _Encoder:
         return len(self.buffers) - 1
 
     def encode(self, obj: object, depth: int = 0) -> Any:
-        if depth > MAX_DEPTH:
+        if depth >= MAX_DEPTH:
             return _opaque(obj, "nested too deeply")
         kind = type(obj)
         if obj is None or kind is bool or kind is str:

@@ -1,0 +1,190 @@
+"""The worker session with real worker processes: cells, calls, time limits, crashes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from grader.codec import Opaque
+from grader.errors import CallTimeout, MissingFunction, StudentException, WorkerDied
+from grader.limits import Limits
+from grader.proxy import Submission
+from grader.sandbox.session import WorkerSession
+
+pytestmark = pytest.mark.slow
+
+FAST = Limits(cell_timeout=3, call_timeout=2, interrupt_grace=0.5)
+
+CELLS = [
+    "import os, sys, signal, pickle\nimport numpy as np\nimport torch\ncounter = [0]",
+    "def add(a, b):\n    return a + b",
+    "def boom():\n    raise ValueError('bad <input>')",
+    "def spin():\n    while True:\n        pass",
+    "def stubborn():\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass",
+    "def die():\n    os._exit(7)",
+    "class Rigged:\n    def __eq__(self, other):\n        return True\ndef rigged():\n    return Rigged()",
+    "def objects():\n    return np.array([1, 'a'], dtype=object)",
+    "def pickled():\n    return pickle.dumps({'a': 1})",
+    "def shout():\n    print('x' * 50_000_000)\n    return 1",
+    "def square_(x):\n    x.mul_(x)\n    return x",
+    "def garbage():\n    for fd in range(3, 64):\n        try:\n            os.write(fd, b'\\xff' * 64)\n        except OSError:\n            pass\n    return 1",
+    "def count():\n    counter[0] += 1\n    return counter[0]",
+    "not_a_function = 3",
+]
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[WorkerSession]:
+    with WorkerSession(FAST) as s:
+        outcomes = s.run_notebook(CELLS)
+        assert [o.status for o in outcomes] == ["ok"] * len(CELLS)
+        yield s
+
+
+@pytest.fixture
+def sub(session: WorkerSession) -> Submission:
+    return Submission(session)
+
+
+def test_plain_call(sub: Submission) -> None:
+    assert sub.add(2, 3) == 5
+    assert torch.equal(sub.add(torch.ones(2), torch.ones(2)), torch.full((2,), 2.0))
+
+
+def test_missing_function_and_non_function(sub: Submission) -> None:
+    with pytest.raises(MissingFunction, match="does not define a function `nope`"):
+        sub.nope()
+    with pytest.raises(MissingFunction, match="is a int"):
+        sub.not_a_function()
+
+
+def test_student_exception_text(sub: Submission) -> None:
+    with pytest.raises(StudentException, match=r"`boom` raised ValueError: bad <input>"):
+        sub.boom()
+
+
+def test_infinite_loop_is_interrupted_and_worker_survives(session: WorkerSession, sub: Submission) -> None:
+    restarts = session.restarts
+    with pytest.raises(CallTimeout, match="call time limit"):
+        sub.spin()
+    assert session.restarts == restarts
+    assert sub.add(1, 1) == 2
+
+
+def test_loop_ignoring_sigint_is_killed_and_replaced(session: WorkerSession, sub: Submission) -> None:
+    restarts = session.restarts
+    with pytest.raises(CallTimeout):
+        sub.stubborn()
+    assert session.restarts == restarts + 1
+    assert sub.add(2, 2) == 4  # a new worker, with the notebook run again
+
+
+def test_os_exit_in_a_function(session: WorkerSession, sub: Submission) -> None:
+    with pytest.raises(WorkerDied, match="exited with status 7"):
+        sub.die()
+    assert sub.add(1, 2) == 3
+
+
+def test_rigged_eq_and_object_arrays_arrive_opaque(sub: Submission) -> None:
+    for value in (sub.rigged(), sub.objects()):
+        assert isinstance(value, Opaque) and not (value == value)
+
+
+def test_pickle_bytes_stay_bytes(sub: Submission) -> None:
+    value = sub.pickled()
+    assert isinstance(value, bytes) and value.startswith(b"\x80")
+
+
+def test_huge_output_is_capped_and_call_still_returns(sub: Submission) -> None:
+    assert sub.shout() == 1
+
+
+def test_with_args_shows_in_place_modification(sub: Submission) -> None:
+    x = torch.tensor([2.0, 3.0])
+    result, args, _ = sub.square_.with_args(x)
+    assert torch.equal(args[0], torch.tensor([4.0, 9.0])) and torch.equal(x, torch.tensor([2.0, 3.0]))
+    assert torch.equal(result, torch.tensor([4.0, 9.0]))
+
+
+def test_grad_mode(sub: Submission) -> None:
+    value, grad = sub.add.grad(torch.tensor([1.0, 2.0], dtype=torch.float64), 1.0)
+    assert torch.equal(value, torch.tensor([2.0, 3.0], dtype=torch.float64))
+    assert torch.equal(grad, torch.ones(2, dtype=torch.float64))
+
+
+def test_garbage_on_every_descriptor_costs_one_call(session: WorkerSession, sub: Submission) -> None:
+    try:
+        sub.garbage()
+    except WorkerDied:
+        pass  # the grader refused what came back; what matters is the next call
+    assert sub.add(5, 5) == 10
+
+
+def test_state_persists_between_calls(sub: Submission) -> None:
+    first = sub.count()
+    assert sub.count() == first + 1
+
+
+# ------------------------------------------------------------------ cells
+
+
+def test_cell_errors_time_outs_and_crashes_are_recorded_and_the_rest_runs() -> None:
+    cells = [
+        "x = 1\nprint('hello')",
+        "1/0",
+        "def broken(:\n    pass",
+        "while True:\n    pass",
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+        "import sys\nsys.exit(3)",
+        "import os\nos._exit(1)",
+        "%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\ny = x + 1",
+        "print(y)",
+    ]
+    with WorkerSession(FAST) as s:
+        outcomes = s.run_notebook(cells)
+        statuses = [o.status for o in outcomes]
+        assert statuses == ["ok", "error", "error", "timeout", "timeout", "error", "crashed", "ok", "ok"]
+        assert outcomes[0].output == "hello\n"
+        assert outcomes[1].ename == "ZeroDivisionError" and "1/0" in outcomes[1].traceback
+        assert outcomes[2].ename == "SyntaxError"
+        assert outcomes[5].ename == "SystemExit"
+        assert "exited with status 1" in outcomes[6].evalue
+        assert outcomes[8].output == "2\n"  # state of cell 1 replayed after both restarts
+        assert s.restarts == 2
+        pid_dir = s._worker.workdir if s._worker else None
+    assert pid_dir is not None and not pid_dir.exists()
+
+
+def test_close_leaves_no_process() -> None:
+    with WorkerSession(FAST) as s:
+        s.run_notebook(["import subprocess\np = subprocess.Popen(['sleep', '60'])"])
+        assert s._worker is not None
+        pgid = s._worker.pid
+        assert live_processes_in_group(pgid)
+    assert live_processes_in_group(pgid) == []
+
+
+def live_processes_in_group(pgid: int) -> list[int]:
+    """Processes of a process group that are not zombies (the dead wait for init to reap them)."""
+    alive = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                alive.append(int(name))
+    return alive
+
+
+def test_numpy_result_arrives_as_array() -> None:
+    with WorkerSession(FAST) as s:
+        s.run_notebook(["import numpy as np\ndef arr():\n    return np.arange(3.0)"])
+        value = Submission(s).arr()
+    assert isinstance(value, np.ndarray) and value.tolist() == [0.0, 1.0, 2.0]
