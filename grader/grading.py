@@ -27,7 +27,7 @@ from grader.sandbox.launch import WorkerProcess
 from grader.sandbox.session import CellOutcome, WorkerSession
 
 
-class _LazySubmission:
+class LazySubmission:
     """Runs the notebook in the worker the first time a test asks for the submission."""
 
     def __init__(self, session: WorkerSession, cells: tuple[str, ...]) -> None:
@@ -49,7 +49,7 @@ def grade(job: Job, worker: WorkerProcess | None = None) -> Grade:
     start = time.perf_counter()
     with WorkerSession(job.limits, first=worker) as session:
         session.start()
-        lazy = _LazySubmission(session, job.notebook.code_cells)
+        lazy = LazySubmission(session, job.notebook.code_cells)
         plugin = build_plugin(job, lazy)
         tests_start = time.perf_counter()
         run_pytest(test_roots(job), plugin)
@@ -64,7 +64,7 @@ def grade(job: Job, worker: WorkerProcess | None = None) -> Grade:
     return build_grade(job, plugin, lazy.outcomes or [], session, timings)
 
 
-def build_plugin(job: Job, submission: _LazySubmission) -> GradingPlugin:
+def build_plugin(job: Job, submission: LazySubmission) -> GradingPlugin:
     """The plugin for a job: the lazy submission and, with solutions, the reference."""
     master = job.solutions.master if job.solutions else None
 
@@ -153,13 +153,3 @@ def _result_or_missing(plugin: GradingPlugin, nodeid: str) -> TestResult:
     item = plugin.graded[nodeid]
     return TestResult(item.name, "error", 0.0, float(item.max_points), "the test did not run",
                       item.mark.hint, 0.0, item.visibility, item.mark.part)
-
-
-def standalone_plugin(config: pytest.Config, notebook: Path) -> GradingPlugin:
-    """The plugin for ``pytest -p grader.plugin --grader-notebook NB`` (closes its worker at exit)."""
-    solutions = config.getoption("grader_solutions", None)
-    job = prepare(notebook, config.getoption("grader_assignment", None), Path(solutions) if solutions else None)
-    session = WorkerSession(job.limits)
-    session.start()
-    config.add_cleanup(session.close)
-    return build_plugin(job, _LazySubmission(session, job.notebook.code_cells))

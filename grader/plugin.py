@@ -17,8 +17,7 @@ notebook's solution cells, run in this trusted process; hidden tests only),
 are reproducible).
 
 The plugin is registered by :mod:`grader.grading` for ``grader check``, or by
-``pytest -p grader.plugin --grader-notebook NB --grader-assignment DIR`` (how
-the project's own tests drive it as a black box).
+:mod:`grader.standalone` for a plain ``pytest -p grader.standalone`` run.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ from grader.model import Outcome, TestResult, Visibility
 from grader.proxy import Submission
 
 ITEM_KEY = pytest.StashKey["GradedItem"]()
-PLUGIN_KEY = pytest.StashKey["GradingPlugin"]()
 
 
 @dataclass(frozen=True)
@@ -152,6 +150,11 @@ class GradingPlugin:
 
     # ------------------------------------------------------------------ hooks
 
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line(
+            "markers", "question(id, part=None, hint=None): grade this test as part of question `id`"
+        )
+
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         marks: dict[str, QuestionMark] = {}
         for item in items:
@@ -240,29 +243,3 @@ def _message(error: BaseException | None, visibility: Visibility) -> str:
 def _first_line(text: str, limit: int = 300) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= limit else line[:limit] + "..."
-
-
-# ---------------------------------------------------------------------- standalone use
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("grader")
-    group.addoption("--grader-notebook", help="grade this notebook (runs it in a sandboxed worker)")
-    group.addoption("--grader-assignment", help="the assignment folder (default: from the notebook)")
-    group.addoption("--grader-solutions", help="the solutions folder: enables the reference fixture")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "question(id, part=None, hint=None): grade this test as part of question `id`"
-    )
-    if config.pluginmanager.has_plugin("grader-grading"):
-        return
-    notebook = config.getoption("grader_notebook", None)
-    if notebook:
-        from grader.grading import standalone_plugin  # grading imports this module
-
-        plugin = standalone_plugin(config, Path(notebook))
-        config.stash[PLUGIN_KEY] = plugin
-        config.pluginmanager.register(plugin, "grader-grading")
-

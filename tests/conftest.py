@@ -44,3 +44,4 @@ def notebook(tmp_path: Path) -> Callable[..., Path]:
         return write_notebook(tmp_path / name, cells, **kwargs)  # type: ignore[arg-type]
 
     return make
+pytest_plugins = ["pytester"]
