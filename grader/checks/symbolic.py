@@ -8,8 +8,8 @@ back as float64 tensors or floats, exact to the last bit that float64 can
 hold, so a test's tolerance only has to cover the submission's own rounding.
 
 Minima: :func:`critical_points` scans the exact derivative on a dense grid
-for sign changes and refines each one with :func:`sympy.nsolve` at
-:data:`DIGITS` digits; :func:`local_minima` keeps those where the second
+for sign changes and refines each one at :data:`DIGITS` digits (mpmath's
+``findroot``, as ``sympy.nsolve`` does); :func:`local_minima` keeps those where the second
 derivative is positive, :func:`global_minimum` compares them with the two
 ends. The scan relies on the assignment's guarantees (critical points well
 apart and non-degenerate); :func:`contract_violations` tells whether a test
@@ -18,6 +18,7 @@ function meets them, so that generated functions can be checked before use.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -120,34 +121,34 @@ def critical_points(expr: sympy.Expr, var: sympy.Symbol, lo: float, hi: float) -
     """Every zero of the derivative of ``expr`` where it changes sign in ``[lo, hi]``, ascending.
 
     A dense scan (spacing at most :data:`SCAN_STEP`) of the exact derivative
-    finds the sign changes; each is refined with ``sympy.nsolve`` at
-    :data:`DIGITS` digits. A zero where the derivative only touches zero is
-    found only if it lies on the grid (it is never a minimum).
+    finds the sign changes; each is refined at :data:`DIGITS` digits by
+    mpmath's ``findroot`` (the solver behind ``sympy.nsolve``, called directly
+    so that the derivative is compiled once, not once per root). A zero
+    where the derivative only touches zero is found only if it lies on the
+    grid (it is never a minimum).
     """
     d1 = sympy.diff(expr, var)
     n = max(20001, math.ceil((hi - lo) / SCAN_STEP) + 1)
     grid = np.linspace(lo, hi, n)
     scan = sympy.lambdify(var, d1, modules=[_NUMPY_EXTRAS, "numpy"])
     signs = np.sign(np.broadcast_to(np.asarray(scan(grid), dtype=float), grid.shape))
-    roots: list[float] = []
-    for i in np.flatnonzero(signs == 0):
-        roots.append(_refine(d1, var, float(grid[i])))
-    for i in np.flatnonzero(signs[:-1] * signs[1:] < 0):
-        roots.append(_refine(d1, var, (float(grid[i]), float(grid[i + 1]))))
+    exact = _mp(d1, [var])
+    starts: list[Any] = [float(grid[i]) for i in np.flatnonzero(signs == 0)]
+    starts += [(float(grid[i]), float(grid[i + 1])) for i in np.flatnonzero(signs[:-1] * signs[1:] < 0)]
+    with mpmath.workdps(DIGITS):
+        roots = sorted(_as_float(_refine(exact, start)) for start in starts)
     distinct: list[float] = []
-    for root in sorted(roots):
+    for root in roots:
         if not distinct or root - distinct[-1] > 1e-12 * max(1.0, abs(root)):
             distinct.append(root)
     return distinct
 
 
-def _refine(d1: sympy.Expr, var: sympy.Symbol, start: float | tuple[float, float]) -> float:
-    """A zero of ``d1`` at :data:`DIGITS` digits, from a point or inside a bracket."""
+def _refine(d1: Callable[..., Any], start: float | tuple[float, float]) -> Any:
+    """A zero of ``d1`` at the working precision, inside a sign-change bracket or from a zero on the grid."""
     if isinstance(start, tuple):
-        root = sympy.nsolve(d1, var, start, solver="anderson", prec=DIGITS)
-    else:
-        root = sympy.nsolve(d1, var, start, prec=DIGITS)
-    return _as_float(root)
+        return mpmath.findroot(d1, tuple(map(mpmath.mpf, start)), solver="anderson")
+    return mpmath.findroot(d1, mpmath.mpf(start))
 
 
 def local_minima(expr: sympy.Expr, var: sympy.Symbol, lo: float, hi: float) -> list[float]:
@@ -189,7 +190,7 @@ def contract_violations(expr: sympy.Expr, var: sympy.Symbol, lo: float, hi: floa
     problems = [f"critical point {c:.6g} is within {separation} of an end" for c in points
                 if min(c - lo, hi - c) < separation]
     problems += [f"critical points {a:.6g} and {b:.6g} are closer than {separation}"
-                 for a, b in zip(points, points[1:], strict=False) if b - a < separation]
+                 for a, b in itertools.pairwise(points) if b - a < separation]
     with mpmath.workdps(DIGITS):
         problems += [f"|f''({c:.6g})| is below {curvature}" for c in points if abs(d2(mpmath.mpf(c))) < curvature]
     return problems

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from grader.cli.common import EXIT_FAILED, EXIT_OK, limit_option, one_line_errors, parse_limits
+from grader.errors import InputError
 from grader.job import prepare
 from grader.sandbox.launch import spawn_worker
 
@@ -48,5 +49,9 @@ def check(notebook: Path, assignment: str | None, solutions: Path | None, json_p
     render_terminal(result, Console())
     for path, write in ((json_path, write_json), (junit_path, write_junit), (summary_path, write_markdown)):
         if path is not None:
-            write(result, path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write(result, path)
+            except OSError as exc:
+                raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     sys.exit(EXIT_OK if result.all_passed else EXIT_FAILED)

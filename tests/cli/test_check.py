@@ -1,0 +1,179 @@
+"""``grader check``: exit codes, reports, and bad input, through click's runner and a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner, Result
+
+from grader.cli.main import main
+
+from ..conftest import TINY, TINY_CORRECT, TINY_SOLUTIONS
+
+Notebook = Callable[..., Path]
+
+
+def check(*args: str) -> Result:
+    return CliRunner().invoke(main, ["check", *args], catch_exceptions=False)
+
+
+def assert_one_line_error(result: Result, code: int, text: str) -> None:
+    assert result.exit_code == code, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("grader: ") and text in lines[0], result.output
+    assert "Traceback" not in result.output
+
+
+# ------------------------------------------------------------------ bad input, no worker needed
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert_one_line_error(check(str(tmp_path / "nope.ipynb")), 2, "cannot read")
+
+
+@pytest.mark.parametrize("content, text", [
+    ("", "is empty"),
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "no 'nbformat'"),
+    ('{"nbformat": 5, "cells": []}', "newer than this grader reads"),
+    ('{"nbformat": 4, "nbformat_minor": 5, "cells": "x", "metadata": {}}', "not a valid notebook"),
+])
+def test_not_a_notebook(tmp_path: Path, content: str, text: str) -> None:
+    path = tmp_path / "bad.ipynb"
+    path.write_text(content)
+    assert_one_line_error(check(str(path), "--assignment", str(TINY)), 2, text)
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.ipynb"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    assert_one_line_error(check(str(path)), 2, "UTF-8")
+
+
+def test_unknown_assignment(notebook: Notebook) -> None:
+    path = notebook(TINY_CORRECT, assignment="no_such_assignment")
+    assert_one_line_error(check(str(path)), 2, "'no_such_assignment' not found")
+
+
+def test_no_assignment_metadata(notebook: Notebook) -> None:
+    assert_one_line_error(check(str(notebook(TINY_CORRECT, assignment=None))), 2, "--assignment")
+
+
+def test_bad_limit(notebook: Notebook) -> None:
+    path = notebook(TINY_CORRECT)
+    assert_one_line_error(check(str(path), "--assignment", str(TINY), "--limit", "memory=lots"), 2, "memory")
+    assert_one_line_error(check(str(path), "--assignment", str(TINY), "--limit", "nolimit=3"), 2, "unknown limit")
+
+
+def test_missing_solutions(notebook: Notebook, tmp_path: Path) -> None:
+    path = notebook(TINY_CORRECT)
+    assert_one_line_error(check(str(path), "--assignment", str(TINY), "--solutions", str(tmp_path)), 2,
+                          "no solutions for 'tiny'")
+
+
+# ------------------------------------------------------------------ real grading
+
+
+@pytest.mark.slow
+def test_correct_notebook_passes_with_reports(notebook: Notebook, tmp_path: Path) -> None:
+    path = notebook(TINY_CORRECT, answers={"w1": "my answer"})
+    out = tmp_path / "out"
+    result = check(str(path), "--assignment", str(TINY), "--solutions", str(TINY_SOLUTIONS),
+                   "--json", str(out / "g.json"), "--junit", str(out / "g.xml"), "--summary", str(out / "g.md"))
+    assert result.exit_code == 0, result.output
+    assert "Score: 10 / 10" in result.output
+    grade = json.loads((out / "g.json").read_text())
+    assert grade["score"] == grade["max_score"] == 10 and grade["hidden_tests"] is True
+    assert [q["id"] for q in grade["questions"]] == ["q1", "q2"]
+    for q in grade["questions"]:
+        assert {"id", "score", "max_score", "tests"} <= q.keys()
+        for t in q["tests"]:
+            assert {"name", "outcome", "points", "max_points", "message"} <= t.keys()
+    assert grade["cell_errors"] == [] and grade["written"][0]["text"] == "my answer"
+    suites = ET.parse(out / "g.xml").getroot()
+    cases = suites.findall(".//testcase")
+    points = {c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")} for c in cases}
+    graded = {n: p for n, p in points.items() if "points" in p}
+    assert len(graded) == 6 and sum(float(p["points"]) for p in graded.values()) == pytest.approx(10, abs=1e-5)
+    assert not suites.findall(".//failure")
+    assert "10" in (out / "g.md").read_text()
+
+
+@pytest.mark.slow
+def test_stub_fails_with_exit_1(notebook: Notebook) -> None:
+    cells = ["def add(a, b):\n    raise NotImplementedError", "def square(x):\n    raise NotImplementedError",
+             "def halve(x):\n    raise NotImplementedError"]
+    result = check(str(notebook(cells)), "--assignment", str(TINY))
+    assert result.exit_code == 1
+    assert "Score: 0 / 10" in result.output and "raised NotImplementedError" in result.output
+
+
+HOSTILE = [
+    "import os, sys, pickle, numpy as np, torch",
+    "def add(:\n    pass",                                   # syntax error
+    "raise RuntimeError('cell exploded')",                   # exception in a cell
+    "while True:\n    pass",                                 # infinite loop in a cell
+    "sys.exit(4)",                                           # sys.exit in a cell
+    "class Rigged:\n    def __eq__(self, other):\n        return True\n"
+    "def add(a, b):\n    return Rigged()",                    # rigged __eq__
+    "def square(x):\n    while True:\n        pass",          # infinite loop in a function
+    "def halve(x):\n    os._exit(0)",                         # os._exit in a function
+]
+
+
+@pytest.mark.slow
+def test_hostile_notebook_gets_an_honest_grade(notebook: Notebook, tmp_path: Path) -> None:
+    result = check(str(notebook(HOSTILE)), "--assignment", str(TINY), "--json", str(tmp_path / "g.json"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    grade = json.loads((tmp_path / "g.json").read_text())
+    assert grade["score"] == 0
+    errors = {e["cell"]: e["ename"] for e in grade["cell_errors"]}
+    assert errors == {2: "SyntaxError", 3: "RuntimeError", 4: "Timeout", 5: "SystemExit"}
+    messages = {t["name"].split("::")[1]: t["message"] for q in grade["questions"] for t in q["tests"]}
+    assert "unsupported value of type Rigged" in messages["test_add"] or messages["test_add"].startswith("Assert")
+    assert "call time limit" in messages["test_square"]
+    assert "exited with status 0" in messages["test_halve"]
+
+
+@pytest.mark.slow
+def test_object_array_and_pickle_results_score_nothing(notebook: Notebook, tmp_path: Path) -> None:
+    cells = ["import pickle, numpy as np, torch",
+             "def add(a, b):\n    return pickle.dumps(a + b)",
+             "def square(x):\n    return np.array([x], dtype=object)",
+             "def halve(x):\n    return x / 2"]
+    result = check(str(notebook(cells)), "--assignment", str(TINY), "--json", str(tmp_path / "g.json"))
+    assert result.exit_code == 1
+    grade = json.loads((tmp_path / "g.json").read_text())
+    assert {q["id"]: q["score"] for q in grade["questions"]} == {"q1": 0, "q2": 3}
+
+
+@pytest.mark.slow
+def test_old_nbformat_is_upgraded_and_graded(tmp_path: Path) -> None:
+    v3 = nbformat.v3.new_notebook()
+    v3.worksheets = [nbformat.v3.new_worksheet(cells=[nbformat.v3.new_code_cell(input=s) for s in TINY_CORRECT])]
+    path = tmp_path / "old.ipynb"
+    path.write_text(nbformat.v3.writes_json(v3))
+    result = check(str(path), "--assignment", str(TINY))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.slow
+def test_empty_notebook_gets_a_grade(tmp_path: Path, notebook: Notebook) -> None:
+    result = check(str(notebook([])), "--assignment", str(TINY))
+    assert result.exit_code == 1 and "does not define a function" in result.output
+
+
+@pytest.mark.slow
+def test_real_subprocess(notebook: Notebook) -> None:
+    path = notebook(TINY_CORRECT)
+    proc = subprocess.run([sys.executable, "-m", "grader", "check", str(path), "--assignment", str(TINY)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Score: 10 / 10" in proc.stdout and "only the public tests ran" in proc.stdout
