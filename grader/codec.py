@@ -165,7 +165,8 @@ class _Encoder:
         # Subclasses of plain types (np.float64 is a float) travel as the plain value.
         for base in (bool, int, float, complex, str):
             if isinstance(obj, base):
-                return self.encode(base(obj), depth + 1)  # type: ignore[call-overload]
+                plain: object = base(obj)  # type: ignore[arg-type]
+                return self.encode(plain, depth + 1)
         return _opaque(obj)
 
     def tensor(self, t: torch.Tensor) -> Any:
@@ -265,11 +266,12 @@ class _Decoder:
         index = _field(node, "buf", int)
         if not 0 <= index < len(self.buffers):
             raise ProtocolError("buffer index out of range")
-        return self.buffers[index]
+        data: bytes = self.buffers[index]
+        return data
 
     def shape(self, node: Mapping[str, Any]) -> tuple[int, ...]:
         shape = _field(node, "shape", list)
-        if len(shape) > 32 or not all(type(n) is int and 0 <= n for n in shape):
+        if len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
             raise ProtocolError("malformed shape")
         return tuple(shape)
 
@@ -355,7 +357,8 @@ def parse_header(header: bytes) -> dict[str, Any]:
         raise ProtocolError("malformed frame header")
     if sum(lengths) > MAX_FRAME_BYTES:
         raise ProtocolError("frame too large")
-    return head
+    checked: dict[str, Any] = head
+    return checked
 
 
 def write_frame(fd: int, frame: bytes, deadline: float | None = None) -> None:

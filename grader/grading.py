@@ -18,7 +18,7 @@ import pytest
 
 import grader
 from grader.errors import GraderError, InputError
-from grader.job import Job, prepare
+from grader.job import Job
 from grader.model import CellError, Grade, QuestionResult, TestResult, WrittenAnswer
 from grader.plugin import GradingPlugin
 from grader.proxy import Submission
@@ -56,12 +56,13 @@ def grade(job: Job, worker: WorkerProcess | None = None) -> Grade:
         tests_seconds = time.perf_counter() - tests_start
         if lazy.outcomes is None:  # no test asked for the submission: still report cell errors
             lazy()
+        resources = session.stats()
     timings = {
         "total": time.perf_counter() - start,
         "notebook": lazy.seconds,
         "tests": tests_seconds,
     }
-    return build_grade(job, plugin, lazy.outcomes or [], session, timings)
+    return build_grade(job, plugin, lazy.outcomes or [], session, timings, resources)
 
 
 def build_plugin(job: Job, submission: LazySubmission) -> GradingPlugin:
@@ -109,7 +110,7 @@ def run_pytest(roots: list[Path], plugin: GradingPlugin) -> None:
 
 
 def build_grade(job: Job, plugin: GradingPlugin, outcomes: list[CellOutcome], session: WorkerSession,
-                timings: dict[str, float]) -> Grade:
+                timings: dict[str, float], resources: dict[str, float] | None = None) -> Grade:
     """Turn the plugin's results and the worker's cell outcomes into a Grade."""
     warnings: list[str] = []
     questions = []
@@ -139,6 +140,7 @@ def build_grade(job: Job, plugin: GradingPlugin, outcomes: list[CellOutcome], se
         written=written,
         warnings=tuple(warnings),
         timings={k: round(v, 3) for k, v in timings.items()},
+        resources={k: round(v, 3) for k, v in (resources or {}).items()},
         sandbox=session.sandbox,
         hidden_tests=job.solutions is not None,
         grader_version=grader.__version__,

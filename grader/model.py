@@ -83,6 +83,7 @@ class Grade:
     written: tuple[WrittenAnswer, ...] = ()
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    resources: dict[str, float] = field(default_factory=dict)
     sandbox: tuple[str, ...] = ()
     hidden_tests: bool = False
     grader_version: str = ""
@@ -135,6 +136,7 @@ def grade_from_dict(data: dict[str, Any]) -> Grade:
         written=tuple(WrittenAnswer(**w) for w in data.get("written", ())),
         warnings=tuple(data.get("warnings", ())),
         timings=dict(data.get("timings", {})),
+        resources=dict(data.get("resources", {})),
         sandbox=tuple(data.get("sandbox", ())),
         hidden_tests=bool(data.get("hidden_tests", False)),
         grader_version=data.get("grader_version", ""),

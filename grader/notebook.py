@@ -41,7 +41,8 @@ def read_notebook(path: Path) -> Notebook:
     if not path.is_file():
         raise InputError(f"{path} is not a file")
     if size > MAX_NOTEBOOK_BYTES:
-        raise InputError(f"{path} is {size / 2**20:.0f} MiB; notebooks over {MAX_NOTEBOOK_BYTES // 2**20} MiB are refused")
+        limit = MAX_NOTEBOOK_BYTES // 2**20
+        raise InputError(f"{path} is {size / 2**20:.0f} MiB; notebooks over {limit} MiB are refused")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -64,7 +65,7 @@ def parse_notebook(text: str, path: Path) -> Notebook:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            node = nbformat.reads(text, as_version=4)
+            node = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
             nbformat.validate(node)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many types for bad files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -236,7 +236,9 @@ def _message(error: BaseException | None, visibility: Visibility) -> str:
     if isinstance(error, pytest.skip.Exception):
         return _first_line(str(error.msg))
     if visibility == "hidden":
-        return "a hidden test failed" if isinstance(error, AssertionError) else f"a hidden test failed ({type(error).__name__})"
+        if isinstance(error, AssertionError):
+            return "a hidden test failed"
+        return f"a hidden test failed ({type(error).__name__})"
     return f"{type(error).__name__}: {_first_line(str(error))}".rstrip(": ")
 
 

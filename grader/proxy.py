@@ -35,12 +35,13 @@ class RemoteFunction:
     def grad(self, x: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
         """``(f(x), d sum(f(x)) / dx)`` by autograd in the worker."""
         value = self._target.call(self.__name__, (x, *args), kwargs, mode="grad")
-        return _pair(self.__name__, value, 2)
+        return _checked(self.__name__, value, 2)
 
     def with_args(self, *args: Any, **kwargs: Any) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
         """``(result, args, kwargs)``, the arguments as the function left them."""
         value = self._target.call(self.__name__, args, kwargs, mode="args")
-        return _pair(self.__name__, value, 3)  # type: ignore[return-value]
+        result, after, kwargs_after = _checked(self.__name__, value, 3)
+        return result, after, kwargs_after
 
     def __repr__(self) -> str:
         return f"<submission function {self.__name__}>"
@@ -58,7 +59,8 @@ class Submission:
         return RemoteFunction(self._target, name)
 
 
-def _pair(name: str, value: Any, size: int) -> Any:
+def _checked(name: str, value: Any, size: int) -> tuple[Any, ...]:
+    """The worker's reply for a special call mode: a tuple of ``size`` items."""
     if not (isinstance(value, tuple) and len(value) == size):
         raise BadResult(f"`{name}` produced a reply the grader cannot read")
     return value

@@ -24,7 +24,7 @@ def load_reference(master: Path) -> types.SimpleNamespace:
     for number, source in enumerate(tagged_code(notebook.node, SOLUTION_TAG), start=1):
         code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
         try:
-            exec(compile(code, f"<{master.name} solution cell {number}>", "exec"), namespace)  # noqa: S102
+            exec(compile(code, f"<{master.name} solution cell {number}>", "exec"), namespace)
         except Exception as exc:
             raise GraderError(f"the reference solution in {master} fails: {type(exc).__name__}: {exc}") from exc
     return types.SimpleNamespace(**{k: v for k, v in namespace.items() if not k.startswith("_")})

@@ -7,28 +7,32 @@ strings: ``["Symbol", "x"]``, ``["Integer", "3"]``, ``["Rational", "1", "2"]``,
 (:data:`FUNCTIONS`). Rebuilding never evaluates (``evaluate=False``), so a
 hostile tree such as ``10 ** 10 ** 9`` costs nothing to decode; integers and
 names are length-bounded.
+
+Encoding reads an expression's class names and ``args`` only, so it works
+without importing sympy: the worker, which only ever encodes, does not pay
+the 0.4 s that importing sympy costs (an expression can only exist there if
+the student's code imported sympy already). Decoding imports sympy on first
+use, for the same reason.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
-
-import sympy
 
 from grader.errors import ProtocolError
 
-FUNCTIONS: dict[str, Any] = {
-    "Add": sympy.Add, "Mul": sympy.Mul, "Pow": sympy.Pow,
-    "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan,
-    "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan,
-    "sinh": sympy.sinh, "cosh": sympy.cosh, "tanh": sympy.tanh,
-    "exp": sympy.exp, "log": sympy.log, "Abs": sympy.Abs, "erf": sympy.erf,
+FUNCTIONS = frozenset({
+    "Add", "Mul", "Pow", "sin", "cos", "tan", "asin", "acos", "atan",
+    "sinh", "cosh", "tanh", "exp", "log", "Abs", "erf",
+})
+# sympy class name -> tree of that constant.
+CONSTANT_CLASSES: dict[str, list[Any]] = {
+    "Pi": ["pi"], "Exp1": ["E"], "ImaginaryUnit": ["I"], "Infinity": ["oo"],
+    "NegativeInfinity": ["Mul", ["Integer", "-1"], ["oo"]], "ComplexInfinity": ["zoo"], "NaN": ["nan"],
 }
-CONSTANTS: dict[str, Any] = {
-    "pi": sympy.pi, "E": sympy.E, "I": sympy.I,
-    "oo": sympy.oo, "zoo": sympy.zoo, "nan": sympy.nan,
-}
+CONSTANTS = ("pi", "E", "I", "oo", "zoo", "nan")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 _INT = re.compile(r"-?[0-9]{1,1000}\Z")
 MAX_DEPTH = 200
@@ -36,11 +40,11 @@ MAX_DEPTH = 200
 
 def to_tree(expr: object) -> list[Any] | None:
     """The tree of a sympy expression, or None if it is not one we carry."""
-    if not isinstance(expr, sympy.Basic):
+    if "sympy" not in sys.modules or not type(expr).__module__.startswith("sympy."):
         return None
     try:
         return _to_tree(expr, 0)
-    except (_Unsupported, RecursionError):
+    except (_Unsupported, RecursionError, AttributeError, TypeError, ValueError):
         return None
 
 
@@ -48,35 +52,36 @@ class _Unsupported(Exception):
     pass
 
 
-def _to_tree(expr: sympy.Basic, depth: int) -> list[Any]:
-    if depth > MAX_DEPTH:
-        raise _Unsupported
-    for name, constant in CONSTANTS.items():
-        if expr == constant:
-            return [name]
-    if isinstance(expr, sympy.Symbol):
-        return ["Symbol", expr.name]
-    if isinstance(expr, sympy.Integer):
-        return ["Integer", str(int(expr))]
-    if isinstance(expr, sympy.Rational):
-        return ["Rational", str(expr.p), str(expr.q)]
-    if isinstance(expr, sympy.Float):
-        return ["Float", repr(float(expr))]
+def _to_tree(expr: Any, depth: int) -> list[Any]:
     name = type(expr).__name__
-    if name not in FUNCTIONS or FUNCTIONS[name] is not expr.func:
+    if depth > MAX_DEPTH or not type(expr).__module__.startswith("sympy."):
+        raise _Unsupported
+    if name in CONSTANT_CLASSES:
+        return CONSTANT_CLASSES[name]
+    if expr.is_Symbol:
+        return ["Symbol", str(expr.name)]
+    if expr.is_Integer:
+        return ["Integer", str(int(expr))]
+    if expr.is_Rational:
+        return ["Rational", str(int(expr.p)), str(int(expr.q))]
+    if expr.is_Float:
+        return ["Float", repr(float(expr))]
+    if name not in FUNCTIONS:
         raise _Unsupported
     return [name, *(_to_tree(a, depth + 1) for a in expr.args)]
 
 
-def from_tree(tree: Any, depth: int = 0) -> sympy.Expr:
+def from_tree(tree: Any, depth: int = 0) -> Any:
     """Rebuild a sympy expression from a tree; ProtocolError if it is not well formed."""
+    import sympy  # on first use: see the module docstring
+
     if depth > MAX_DEPTH:
         raise ProtocolError("expression nested too deeply")
     if not isinstance(tree, list) or not tree or not isinstance(tree[0], str):
         raise ProtocolError("malformed expression node")
     name, args = tree[0], tree[1:]
     if name in CONSTANTS and not args:
-        return CONSTANTS[name]  # type: ignore[no-any-return]
+        return {"pi": sympy.pi, "E": sympy.E, "I": sympy.I, "oo": sympy.oo, "zoo": sympy.zoo, "nan": sympy.nan}[name]
     if name == "Symbol" and len(args) == 1 and isinstance(args[0], str) and _NAME.match(args[0]):
         return sympy.Symbol(args[0])
     if name == "Integer" and len(args) == 1 and _is_int(args[0]):
@@ -90,7 +95,7 @@ def from_tree(tree: Any, depth: int = 0) -> sympy.Expr:
             raise ProtocolError("malformed float") from exc
     if name in FUNCTIONS and args:
         children = [from_tree(a, depth + 1) for a in args]
-        return FUNCTIONS[name](*children, evaluate=False)  # type: ignore[no-any-return]
+        return getattr(sympy, name)(*children, evaluate=False)
     raise ProtocolError(f"expression node {name!r} is not allowed")
 
 

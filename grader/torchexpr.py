@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import torch
 
 from grader.errors import ProtocolError
 
-Value = Union[float, complex, torch.Tensor]
+Value = float | complex | torch.Tensor
 Kind = Literal["elementwise", "vector"]
 
 _UNARY: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
@@ -67,7 +67,8 @@ def evaluate(tree: Any, env: Mapping[str, torch.Tensor], depth: int = 0) -> Valu
     if name in _UNARY and len(values) == 1:
         scalar_fn, tensor_fn = _UNARY[name]
         (arg,) = values
-        return tensor_fn(arg) if isinstance(arg, torch.Tensor) else scalar_fn(arg)
+        result: Value = tensor_fn(arg) if isinstance(arg, torch.Tensor) else scalar_fn(arg)
+        return result
     raise ProtocolError(f"operation {name!r} is not allowed")
 
 
@@ -108,6 +109,8 @@ def _as_tensor(value: Value, like: torch.Tensor) -> torch.Tensor:
 def from_node(node: Mapping[str, Any], buffers: list[bytes]) -> Callable[[torch.Tensor], torch.Tensor]:
     """Codec extension: rebuild a ``{"t": "fn"}`` node as a torch callable."""
     kind, names = node.get("kind"), node.get("vars")
-    if kind not in ("elementwise", "vector") or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+    if kind not in ("elementwise", "vector") or not isinstance(names, list) or not all(
+        isinstance(n, str) for n in names
+    ):
         raise ProtocolError("malformed function specification")
     return build(kind, names, node.get("expr"))

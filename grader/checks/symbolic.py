@@ -18,6 +18,7 @@ function meets them, so that generated functions can be checked before use.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -39,7 +40,21 @@ _NUMPY_EXTRAS: dict[str, Any] = {"erf": np.vectorize(math.erf, otypes=[float])}
 
 def _mp(expr: sympy.Expr, variables: Sequence[sympy.Symbol]) -> Callable[..., Any]:
     """``expr`` as an mpmath function of ``variables`` (call it inside ``mpmath.workdps``)."""
+    return _compiled(expr, tuple(variables))
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> Callable[..., Any]:
+    # Memoised: lambdify prints and compiles source, the slowest step of a check.
     return sympy.lambdify(list(variables), expr, modules="mpmath")  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=1024)
+def _diff(expr: sympy.Expr, var: sympy.Symbol, order: int = 1) -> sympy.Expr:
+    # Memoised: sympy's differentiation (its assumptions system) is slow on trigonometric mixes.
+    if order <= 1:
+        return sympy.diff(expr, var, order)
+    return sympy.diff(_diff(expr, var, order - 1), var)
 
 
 def _entries(x: torch.Tensor) -> list[float]:
@@ -65,7 +80,7 @@ def values(expr: sympy.Expr, var: sympy.Symbol, x: torch.Tensor) -> torch.Tensor
 
 def derivative_values(expr: sympy.Expr, var: sympy.Symbol, x: torch.Tensor, order: int = 1) -> torch.Tensor:
     """The exact ``order``-th derivative of ``expr`` at every entry of ``x``: float64, ``x``'s shape."""
-    return values(sympy.diff(expr, var, order), var, x)
+    return values(_diff(expr, var, order), var, x)
 
 
 def value_at(expr: sympy.Expr, variables: Sequence[sympy.Symbol], point: torch.Tensor | Sequence[float]) -> float:
@@ -77,8 +92,8 @@ def value_at(expr: sympy.Expr, variables: Sequence[sympy.Symbol], point: torch.T
 
 def gradient_at(expr: sympy.Expr, variables: Sequence[sympy.Symbol], point: torch.Tensor) -> torch.Tensor:
     """The exact gradient of ``expr`` at ``point``: float64, shape ``(k,)``."""
-    grad = [sympy.diff(expr, v) for v in variables]
-    fn = _mp(sympy.Matrix(grad), variables)
+    grad = [_diff(expr, v) for v in variables]
+    fn = _mp(sympy.ImmutableMatrix(grad), variables)
     with mpmath.workdps(DIGITS):
         g = fn(*map(mpmath.mpf, _entries(point)))
         out = [_as_float(g[i]) for i in range(len(grad))]
@@ -88,7 +103,7 @@ def gradient_at(expr: sympy.Expr, variables: Sequence[sympy.Symbol], point: torc
 def hessian_at(expr: sympy.Expr, variables: Sequence[sympy.Symbol], point: torch.Tensor) -> torch.Tensor:
     """The exact Hessian (``sympy.hessian``) of ``expr`` at ``point``: float64, shape ``(k, k)``."""
     k = len(variables)
-    fn = _mp(sympy.hessian(expr, list(variables)), variables)
+    fn = _mp(sympy.ImmutableMatrix(sympy.hessian(expr, list(variables))), variables)
     with mpmath.workdps(DIGITS):
         h = fn(*map(mpmath.mpf, _entries(point)))
         out = [[_as_float(h[i, j]) for j in range(k)] for i in range(k)]
@@ -103,7 +118,7 @@ def descent_path(expr: sympy.Expr, variables: Sequence[sympy.Symbol], x0: torch.
     float64 of shape ``(num_steps + 1, *x0.shape)``, row 0 is ``x0``. Every
     step is computed at :data:`DIGITS` digits from the exact ``x0`` and ``lr``.
     """
-    grad = _mp(sympy.Matrix([sympy.diff(expr, v) for v in variables]), variables)
+    grad = _mp(sympy.ImmutableMatrix([_diff(expr, v) for v in variables]), variables)
     k = len(variables)
     rows: list[list[float]] = []
     with mpmath.workdps(DIGITS):
@@ -127,7 +142,13 @@ def critical_points(expr: sympy.Expr, var: sympy.Symbol, lo: float, hi: float) -
     where the derivative only touches zero is found only if it lies on the
     grid (it is never a minimum).
     """
-    d1 = sympy.diff(expr, var)
+    return list(_critical_points(expr, var, float(lo), float(hi)))
+
+
+@functools.lru_cache(maxsize=256)
+def _critical_points(expr: sympy.Expr, var: sympy.Symbol, lo: float, hi: float) -> tuple[float, ...]:
+    # Memoised: checking a test function, its minima and its global minimum share one scan.
+    d1 = _diff(expr, var)
     n = max(20001, math.ceil((hi - lo) / SCAN_STEP) + 1)
     grid = np.linspace(lo, hi, n)
     scan = sympy.lambdify(var, d1, modules=[_NUMPY_EXTRAS, "numpy"])
@@ -141,7 +162,7 @@ def critical_points(expr: sympy.Expr, var: sympy.Symbol, lo: float, hi: float) -
     for root in roots:
         if not distinct or root - distinct[-1] > 1e-12 * max(1.0, abs(root)):
             distinct.append(root)
-    return distinct
+    return tuple(distinct)
 
 
 def _refine(d1: Callable[..., Any], start: float | tuple[float, float]) -> Any:
@@ -158,7 +179,7 @@ def local_minima(expr: sympy.Expr, var: sympy.Symbol, lo: float, hi: float) -> l
     positive (so degenerate minima, outside the assignment's contract, are
     not reported).
     """
-    d2 = _mp(sympy.diff(expr, var, 2), [var])
+    d2 = _mp(_diff(expr, var, 2), [var])
     with mpmath.workdps(DIGITS):
         return [c for c in critical_points(expr, var, lo, hi) if lo < c < hi and d2(mpmath.mpf(c)) > 0]
 
@@ -185,7 +206,7 @@ def contract_violations(expr: sympy.Expr, var: sympy.Symbol, lo: float, hi: floa
     ``separation`` from each other and from the ends, ``|f''|`` at least
     ``curvature``.
     """
-    d2 = _mp(sympy.diff(expr, var, 2), [var])
+    d2 = _mp(_diff(expr, var, 2), [var])
     points = critical_points(expr, var, lo, hi)
     problems = [f"critical point {c:.6g} is within {separation} of an end" for c in points
                 if min(c - lo, hi - c) < separation]

@@ -39,13 +39,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from grader.model import CellError, Grade, QuestionResult, TestResult, WrittenAnswer
+from grader.reports.text import format_points, strip_ansi
 
 SUMMARY_LIMIT = 300
 """Characters of the one-line ``message`` attribute; the element text is not cut."""
 
-_ANSI = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
-)
 # The complement of XML 1.0's Char production.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -238,7 +236,7 @@ def _unique(names: Iterable[str]) -> list[str]:
 def _xml(text: str) -> str:
     """``text`` with Unix newlines and only the characters XML 1.0 can carry."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _NOT_XML_CHAR.sub("", _ANSI.sub("", text))
+    return _NOT_XML_CHAR.sub("", strip_ansi(text))
 
 
 def _one_line(text: str) -> str:
@@ -256,8 +254,7 @@ def _cut(text: str, limit: int) -> str:
 
 def _number(value: float) -> str:
     """A point value for a property: up to six decimals, no trailing zeros."""
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    return format_points(value, decimals=6)
 
 
 def _seconds(value: float) -> str:

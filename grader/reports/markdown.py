@@ -14,13 +14,11 @@ import re
 from pathlib import Path
 
 from grader.model import Grade, QuestionResult, TestResult, WrittenAnswer
+from grader.reports.text import format_points, strip_ansi
 
 MESSAGE_LIMIT = 200
 """Characters of a message, hint or error value shown in the summary."""
 
-_ANSI = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
-)
 # Controls other than tab and newline, DEL and C1, and lone surrogates (which
 # cannot be written as UTF-8).
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -32,7 +30,7 @@ _ESCAPES = str.maketrans({**{c: f"\\{c}" for c in _BACKSLASHED}, **_ENTITIES})
 def grade_to_markdown(grade: Grade) -> str:
     """The grade as a Markdown summary: heading, table, what to fix, pending work."""
     lines = [
-        f"## {_md(grade.assignment)}: {_points(grade.score)} / {_points(grade.max_score)}",
+        f"## {_md(grade.assignment)}: {format_points(grade.score)} / {format_points(grade.max_score)}",
         "",
     ]
     if grade.submission:
@@ -43,11 +41,11 @@ def grade_to_markdown(grade: Grade) -> str:
 
     lines += ["| Question | Score | Max | Status |", "| --- | ---: | ---: | --- |"]
     lines += [
-        f"| {_md(q.id)} | {_points(q.score)} | {_points(q.max_score)} | {_status(q)} |"
+        f"| {_md(q.id)} | {format_points(q.score)} | {format_points(q.max_score)} | {_status(q)} |"
         for q in grade.questions
     ]
     lines += [
-        f"| **Total** | **{_points(grade.score)}** | **{_points(grade.max_score)}** | |",
+        f"| **Total** | **{format_points(grade.score)}** | **{format_points(grade.max_score)}** | |",
         "",
     ]
 
@@ -112,10 +110,10 @@ def _test_item(question: QuestionResult, test: TestResult) -> str:
 def _written_item(answer: WrittenAnswer) -> str:
     """One list item for a written answer: pending with its points, or its score."""
     if answer.score is None:
-        unit = "point" if _points(answer.points) == "1" else "points"
-        status = f"{_points(answer.points)} {unit}, to be graded by hand"
+        unit = "point" if format_points(answer.points) == "1" else "points"
+        status = f"{format_points(answer.points)} {unit}, to be graded by hand"
     else:
-        status = f"graded by hand: {_points(answer.score)} / {_points(answer.points)}"
+        status = f"graded by hand: {format_points(answer.score)} / {format_points(answer.points)}"
     empty = " (no answer found)" if not answer.text.strip() else ""
     return f"- **{_md(answer.id)}**: {status}{empty}"
 
@@ -129,7 +127,7 @@ def _md(text: str, limit: int | None = None) -> str:
     """
     lines = [
         line.strip()
-        for line in _UNSAFE.sub("", _ANSI.sub("", text)).splitlines()
+        for line in _UNSAFE.sub("", strip_ansi(text)).splitlines()
         if line.strip()
     ]
     if limit is None:
@@ -139,9 +137,3 @@ def _md(text: str, limit: int | None = None) -> str:
         if len(flat) > limit:
             flat = flat[: limit - 1] + "…"
     return flat.translate(_ESCAPES)
-
-
-def _points(points: float) -> str:
-    """Points with at most two decimals and no trailing zeros: ``10``, ``3.33``."""
-    text = f"{points:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text

@@ -18,15 +18,11 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.model import CellError, Grade, QuestionResult, TestResult, WrittenAnswer
+from grader.reports.text import format_points, strip_ansi
 
 MESSAGE_LIMIT = 200
 """Characters of a message, hint or error value shown on its one line."""
 
-# ANSI/VT sequences (CSI, OSC terminated by BEL or ST, and two-character ESC
-# sequences) are removed whole, so that no "[31m" debris is left behind.
-_ANSI = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])"
-)
 # What is left that a terminal could act on: C0 controls but tab and newline,
 # DEL and C1 controls (0x9b is a one-byte CSI on some terminals), lone
 # surrogates (unencodable: printing one would crash), and the bidirectional
@@ -90,15 +86,9 @@ def render_terminal(grade: Grade, console: Console) -> None:
         )
 
 
-def _points(points: float) -> str:
-    """Points with at most two decimals and no trailing zeros: ``10``, ``3.33``."""
-    text = f"{points:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def _points_phrase(points: float) -> str:
     """``1 point``, ``2.5 points``."""
-    return f"{_points(points)} point{'' if _points(points) == '1' else 's'}"
+    return f"{format_points(points)} point{'' if format_points(points) == '1' else 's'}"
 
 
 def _question_table(grade: Grade, symbols: _Symbols) -> Table:
@@ -116,7 +106,7 @@ def _question_table(grade: Grade, symbols: _Symbols) -> Table:
         passed = sum(t.passed for t in question.tests)
         table.add_row(
             Text(_clean(question.id)),
-            Text(f"{_points(question.score)} / {_points(question.max_score)}"),
+            Text(f"{format_points(question.score)} / {format_points(question.max_score)}"),
             _status(question, symbols),
             Text(f"{passed}/{len(question.tests)}"),
         )
@@ -176,7 +166,7 @@ def _written_line(answer: WrittenAnswer) -> Text:
         line.append(f"to be graded by hand ({_points_phrase(answer.points)})")
     else:
         line.append(
-            f"graded by hand: {_points(answer.score)} / {_points(answer.points)}"
+            f"graded by hand: {format_points(answer.score)} / {format_points(answer.points)}"
         )
     if not answer.text.strip():
         line.append(" (no answer found)", style="yellow")
@@ -186,7 +176,7 @@ def _written_line(answer: WrittenAnswer) -> Text:
 def _total_line(grade: Grade) -> Text:
     """The autograded total, and the written-answer points still to be graded."""
     line = Text(
-        f"Score: {_points(grade.score)} / {_points(grade.max_score)}",
+        f"Score: {format_points(grade.score)} / {format_points(grade.max_score)}",
         style="bold",
     )
     pending = sum(w.points for w in grade.written if w.score is None)
@@ -201,7 +191,7 @@ def _total_line(grade: Grade) -> Text:
 
 def _clean(text: str) -> str:
     """``text`` without the control sequences and characters a terminal could act on."""
-    return _UNSAFE.sub("", _ANSI.sub("", text))
+    return _UNSAFE.sub("", strip_ansi(text))
 
 
 def _one_line(text: str, symbols: _Symbols) -> str:

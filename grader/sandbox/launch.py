@@ -10,6 +10,7 @@ over two inherited pipes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -43,18 +44,14 @@ class WorkerProcess:
 
     def interrupt(self) -> None:
         """Send SIGINT to the worker, as Jupyter's interrupt does."""
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(self.popen.pid, signal.SIGINT)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def kill(self) -> None:
         """Kill the worker's whole process group and wait for the worker."""
         if sys.platform != "win32":
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.popen.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         self.popen.kill()
         self.popen.wait()
 
@@ -62,10 +59,8 @@ class WorkerProcess:
         """Kill the worker, close the pipes and remove the working directory."""
         self.kill()
         for fd in (self.to_worker, self.from_worker):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def startup_log(self, limit: int = 2000) -> str:
@@ -146,7 +141,5 @@ def _seed_matplotlib_cache(target: Path) -> None:
     except OSError:
         return
     for name in names:
-        try:
+        with contextlib.suppress(OSError):
             shutil.copyfile(os.path.join(base, name), target / name)
-        except OSError:
-            pass

@@ -11,6 +11,7 @@ killed it), so one bad call fails one test and the next test goes on.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import time
@@ -115,7 +116,7 @@ class WorkerSession:
                                evalue=f"the cell ran longer than the cell time limit ({self.limits.cell_timeout:g} s)")
         except _Died as died:
             return CellOutcome(index, "crashed", ename="WorkerDied", evalue=f"the notebook's process {died}")
-        status = "ok" if reply.get("status") == "ok" else "error"
+        status: CellStatus = "ok" if reply.get("status") == "ok" else "error"
         return CellOutcome(index, status, *(_text(reply.get(k)) for k in ("output", "ename", "evalue", "traceback")))
 
     def _ensure_worker(self) -> None:
@@ -179,6 +180,19 @@ class WorkerSession:
             raise StudentException(f"`{name}` raised {_text(reply.get('ename'))}" + (f": {evalue}" if evalue else ""))
         raise BadResult(f"`{name}` produced a reply the grader cannot read")
 
+    def stats(self) -> dict[str, float]:
+        """The current worker's peak memory (MiB) and CPU time, if it is running."""
+        if not self._ready:
+            return {}
+        try:
+            reply = self._request({"op": "stats"}, self.limits.call_timeout)
+        except (_Timeout, _Died):
+            return {}
+        value = reply.get("value")
+        if not isinstance(value, dict):
+            return {}
+        return {k: float(v) for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
     # ------------------------------------------------------------------ wire
 
     def _request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -227,10 +241,8 @@ class WorkerSession:
         if worker is None:
             return _Died("is gone")
         if not killed_by_us:
-            try:  # it may be on its way out: let it say why
+            with contextlib.suppress(subprocess.TimeoutExpired):  # it may be on its way out: let it say why
                 worker.popen.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                pass
         worker.close()
         self.restarts += 1
         return _Died("was stopped" if killed_by_us else _death_reason(worker.popen.returncode))

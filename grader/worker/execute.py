@@ -6,7 +6,6 @@ import io
 import sys
 import traceback
 from dataclasses import dataclass
-from typing import Any
 
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
@@ -68,6 +67,8 @@ def make_shell() -> InteractiveShell:
     config.InteractiveShell.xmode = "Plain"
     shell = WorkerShell.instance(config=config)
     shell.user_ns["__name__"] = "__main__"
+    # Nothing displays rich output here: skip rendering every figure to PNG.
+    shell.display_formatter.active_types = ["text/plain"]
     return shell
 
 
@@ -76,7 +77,7 @@ def run_cell(shell: InteractiveShell, source: str, out: CappedWriter) -> CellRun
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = out
     try:
-        result = shell.run_cell(source, store_history=False, silent=False)
+        result = shell.run_cell(source, store_history=False, silent=False)  # type: ignore[no-untyped-call]
     finally:
         sys.stdout, sys.stderr = saved
     error = result.error_before_exec or result.error_in_exec

@@ -10,6 +10,7 @@ buffer). Every reply carries the request's id. Operations:
   (the result), ``grad`` (result and autograd derivative of its sum with
   respect to the first argument) or ``args`` (result and the arguments as
   they are after the call, to check they were not modified);
+- ``stats``: the worker's peak memory and CPU time;
 - ``exit``: stop.
 """
 
@@ -62,6 +63,9 @@ def main() -> None:
         op, rid = request.get("op"), request.get("id")
         if op == "exit":
             return
+        if op == "stats":
+            reply({"id": rid, "status": "ok", "value": _stats()})
+            continue
         if op == "cell":
             run = run_cell(shell, request["source"], out)
             reply({"id": rid, "status": "ok" if run.ok else "error", "output": run.output,
@@ -71,6 +75,17 @@ def main() -> None:
             out.take()
         else:
             reply({"id": rid, "status": "error", "ename": "ProtocolError", "evalue": f"unknown op {op!r}"})
+
+
+def _stats() -> dict[str, float]:
+    """What this process used: peak resident memory (MiB) and CPU time (s)."""
+    if sys.platform == "win32":
+        return {}
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return {"peak_rss_mib": usage.ru_maxrss * scale / 2**20, "cpu_seconds": usage.ru_utime + usage.ru_stime}
 
 
 def _redirect_standard_streams() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -31,7 +32,8 @@ CELLS = [
     "def pickled():\n    return pickle.dumps({'a': 1})",
     "def shout():\n    print('x' * 50_000_000)\n    return 1",
     "def square_(x):\n    x.mul_(x)\n    return x",
-    "def garbage():\n    for fd in range(3, 64):\n        try:\n            os.write(fd, b'\\xff' * 64)\n        except OSError:\n            pass\n    return 1",
+    "def garbage():\n    for fd in range(3, 64):\n        try:\n            os.write(fd, b'\\xff' * 64)\n"
+    "        except OSError:\n            pass\n    return 1",
     "def count():\n    counter[0] += 1\n    return counter[0]",
     "not_a_function = 3",
 ]
@@ -117,10 +119,8 @@ def test_grad_mode(sub: Submission) -> None:
 
 
 def test_garbage_on_every_descriptor_costs_one_call(session: WorkerSession, sub: Submission) -> None:
-    try:
+    with contextlib.suppress(WorkerDied):  # the grader may refuse what came back; the next call matters
         sub.garbage()
-    except WorkerDied:
-        pass  # the grader refused what came back; what matters is the next call
     assert sub.add(5, 5) == 10
 
 
