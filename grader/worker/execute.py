@@ -68,7 +68,8 @@ def make_shell() -> InteractiveShell:
     shell = WorkerShell.instance(config=config)
     shell.user_ns["__name__"] = "__main__"
     # Nothing displays rich output here: skip rendering every figure to PNG.
-    shell.display_formatter.active_types = ["text/plain"]
+    if shell.display_formatter is not None:
+        shell.display_formatter.active_types = ["text/plain"]
     return shell
 
 
