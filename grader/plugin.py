@@ -23,6 +23,7 @@ The plugin is registered by :mod:`grader.grading` for ``grader check``, or by
 from __future__ import annotations
 
 import hashlib
+import sys
 import types
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable
@@ -40,6 +41,7 @@ from grader.model import Outcome, TestResult, Visibility
 from grader.proxy import Submission
 
 ITEM_KEY = pytest.StashKey["GradedItem"]()
+PLUGIN_KEY = pytest.StashKey["GradingPlugin"]()
 
 
 @dataclass(frozen=True)
@@ -119,41 +121,29 @@ class GradingPlugin:
         self.collection_errors: list[str] = []
         self.sandbox_error: SandboxError | None = None
 
-    # ------------------------------------------------------------------ fixtures
-
-    @pytest.fixture(scope="session")
-    def submission(self) -> Submission:
-        """The student's notebook, run in the worker; calls go through the proxy."""
+    def open_submission(self) -> Submission:
+        """The submission proxy, the notebook run; stops the run if the sandbox is broken."""
         try:
             return self._submission_factory()
         except SandboxError as exc:
             self.sandbox_error = exc
             pytest.exit(str(exc), returncode=3)
 
-    @pytest.fixture(scope="session")
-    def reference(self) -> types.SimpleNamespace:
-        """The reference solution (hidden tests only; not available to students)."""
+    def open_reference(self) -> types.SimpleNamespace:
+        """The reference namespace; skips (earning nothing) without solutions."""
         if self._reference_factory is None:
             pytest.skip("the reference solution is only available with --solutions")
         return self._reference_factory()
 
-    @pytest.fixture
-    def seed(self, request: pytest.FixtureRequest) -> int:
-        """A seed derived from the test's id."""
-        graded = request.node.stash.get(ITEM_KEY, None)
-        return seed_for(graded.name if graded else request.node.nodeid)
-
-    @pytest.fixture
-    def generator(self, seed: int) -> torch.Generator:
-        """A torch.Generator seeded from the test's id."""
-        return torch.Generator().manual_seed(seed)
-
     # ------------------------------------------------------------------ hooks
 
     def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[PLUGIN_KEY] = self
         config.addinivalue_line(
             "markers", "question(id, part=None, hint=None): grade this test as part of question `id`"
         )
+        if not config.pluginmanager.is_registered(sys.modules[__name__]):
+            config.pluginmanager.register(sys.modules[__name__], "grader-fixtures")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         marks: dict[str, QuestionMark] = {}
@@ -245,3 +235,33 @@ def _message(error: BaseException | None, visibility: Visibility) -> str:
 def _first_line(text: str, limit: int = 300) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line if len(line) <= limit else line[:limit] + "..."
+
+
+# ---------------------------------------------------------------------- fixtures
+# Module-level, reading the run's plugin from config.stash: pytest deprecates
+# session-scoped fixtures defined as methods of a plugin instance.
+
+
+@pytest.fixture(scope="session")
+def submission(request: pytest.FixtureRequest) -> Submission:
+    """The student's notebook, run in the worker; calls go through the proxy."""
+    return request.config.stash[PLUGIN_KEY].open_submission()
+
+
+@pytest.fixture(scope="session")
+def reference(request: pytest.FixtureRequest) -> types.SimpleNamespace:
+    """The reference solution (hidden tests only; not available to students)."""
+    return request.config.stash[PLUGIN_KEY].open_reference()
+
+
+@pytest.fixture
+def seed(request: pytest.FixtureRequest) -> int:
+    """A seed derived from the test's name (as students see it: the same on every machine)."""
+    graded = request.node.stash.get(ITEM_KEY, None)
+    return seed_for(graded.name if graded else request.node.nodeid)
+
+
+@pytest.fixture
+def generator(seed: int) -> torch.Generator:
+    """A torch.Generator seeded from the test's id."""
+    return torch.Generator().manual_seed(seed)
