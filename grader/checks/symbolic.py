@@ -103,11 +103,17 @@ def gradient_at(expr: sympy.Expr, variables: Sequence[sympy.Symbol], point: torc
 def hessian_at(expr: sympy.Expr, variables: Sequence[sympy.Symbol], point: torch.Tensor) -> torch.Tensor:
     """The exact Hessian (``sympy.hessian``) of ``expr`` at ``point``: float64, shape ``(k, k)``."""
     k = len(variables)
-    fn = _mp(sympy.ImmutableMatrix(sympy.hessian(expr, list(variables))), variables)
+    fn = _compiled_hessian(expr, tuple(variables))
     with mpmath.workdps(DIGITS):
         h = fn(*map(mpmath.mpf, _entries(point)))
         out = [[_as_float(h[i, j]) for j in range(k)] for i in range(k)]
     return torch.tensor(out, dtype=torch.float64).reshape(k, k)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_hessian(expr: sympy.Expr, variables: tuple[sympy.Symbol, ...]) -> Callable[..., Any]:
+    # Memoised: a test checks one function's Hessian at several points.
+    return _mp(sympy.ImmutableMatrix(sympy.hessian(expr, list(variables))), variables)
 
 
 def descent_path(expr: sympy.Expr, variables: Sequence[sympy.Symbol], x0: torch.Tensor, lr: float,

@@ -137,16 +137,16 @@ class WorkerSession:
                     raise _Died("hung while the notebook was run again") from None
 
     def _await_ready(self) -> None:
-        assert self._worker is not None
+        assert self._worker is not None and self._reader is not None
         try:
-            reply = self._receive(0, time.monotonic() + STARTUP_TIMEOUT)
-        except (_Died, _Timeout) as exc:
-            log = self._worker.startup_log()
+            frame = self._reader.read(time.monotonic() + STARTUP_TIMEOUT)
+            reply = codec.unpack(*frame) if frame is not None else None
+        except (EOFError, OSError, ProtocolError):
+            reply = None
+        if not (isinstance(reply, dict) and reply.get("status") == "ready"):
+            lines = self._worker.startup_log().splitlines()
             self.close()
-            raise SandboxError(f"the worker did not start: {log.splitlines()[-1] if log else exc}") from None
-        if reply.get("status") != "ready":
-            self.close()
-            raise SandboxError("the worker did not announce itself")
+            raise SandboxError(f"the worker did not start: {lines[-1] if lines else 'no message'}")
         sandbox = reply.get("sandbox")
         self.sandbox = tuple(s for s in sandbox if isinstance(s, str)) if isinstance(sandbox, list) else ()
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from grader.codec import Opaque
-from grader.errors import CallTimeout, MissingFunction, StudentException, WorkerDied
+from grader.errors import CallTimeout, MissingFunction, SandboxError, StudentException, WorkerDied
 from grader.limits import Limits
 from grader.proxy import Submission
+from grader.sandbox.launch import spawn_worker
 from grader.sandbox.session import WorkerSession
 
 pytestmark = pytest.mark.slow
@@ -189,3 +191,12 @@ def test_numpy_result_arrives_as_array() -> None:
         s.run_notebook(["import numpy as np\ndef arr():\n    return np.arange(3.0)"])
         value = Submission(s).arr()
     assert isinstance(value, np.ndarray) and value.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_worker_that_cannot_start_is_a_sandbox_error(tmp_path: Path) -> None:
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named torch' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    with WorkerSession(FAST, spawn=lambda env: spawn_worker(env, python=str(fake))) as s, \
+            pytest.raises(SandboxError, match="did not start: ModuleNotFoundError: No module named torch"):
+        s.run_notebook(["x = 1"])
