@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader import codec, torchexpr
+from grader import codec, samplers, torchexpr
 from grader.worker.confine import apply_limits
 from grader.worker.execute import CappedWriter, error_text, make_shell, run_cell, student_traceback
 
@@ -41,7 +41,7 @@ def main() -> None:
     torch.manual_seed(0)
     shell = make_shell()
     out = CappedWriter(int(os.environ.get("GRADER_LIMIT_OUTPUT", 10 * 2**20)))
-    extensions = {"fn": torchexpr.from_node, "generator": codec.decode_generator}
+    extensions = {"fn": torchexpr.from_node, "dist": samplers.from_node, "generator": codec.decode_generator}
     reader = codec.FrameReader(read_fd)
 
     def reply(message: dict[str, Any]) -> None:
