@@ -125,10 +125,9 @@ class Law(WireSpec):
     def cdf(self, x: torch.Tensor) -> torch.Tensor:
         """P(X <= x), elementwise, float64."""
         x = x.to(torch.float64)
-        p = self.params
+        p = {k: float(v) for k, v in self.params.items() if not isinstance(v, list)}
         if self.kind == "normal":
-            normal: torch.Tensor = 0.5 * (1 + torch.erf((x - p["mean"]) / (p["std"] * math.sqrt(2))))
-            return normal
+            return 0.5 * (1 + torch.erf((x - p["mean"]) / (p["std"] * math.sqrt(2))))
         if self.kind == "uniform":
             return ((x - p["low"]) / (p["high"] - p["low"])).clamp(0, 1)
         if self.kind == "laplace":
