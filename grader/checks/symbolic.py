@@ -14,6 +14,10 @@ derivative is positive, :func:`global_minimum` compares them with the two
 ends. The scan relies on the assignment's guarantees (critical points well
 apart and non-degenerate); :func:`contract_violations` tells whether a test
 function meets them, so that generated functions can be checked before use.
+
+Pure functions of their arguments; the slow sympy steps (differentiation,
+compiling an expression, the derivative scan) are memoised, since a test
+module asks about one function several times.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ the contract's 1e-6.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import random
 
@@ -86,7 +87,7 @@ def random_polynomial(seed: int) -> tuple[sympy.Expr, float, float]:
         lo, hi = -rng.randint(10, 25) / 10, rng.randint(10, 25) / 10
         crit = sorted(sympy.Rational(rng.randint(round(lo * 100) + 10, round(hi * 100) - 10), 100)
                       for _ in range(rng.randint(2, 4)))
-        if any(b - a < sympy.Rational(3, 10) for a, b in zip(crit, crit[1:], strict=False)):
+        if any(b - a < sympy.Rational(3, 10) for a, b in itertools.pairwise(crit)):
             continue
         slope = sympy.Mul(*(X - c for c in crit))
         flattest = min(abs(sympy.diff(slope, X).subs(X, c)) for c in crit)
