@@ -9,6 +9,8 @@ errors and the written answers become one :class:`~grader.model.Grade`.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import time
 import types
@@ -96,11 +98,15 @@ def run_pytest(roots: list[Path], plugin: GradingPlugin) -> None:
         "--import-mode=importlib",
         "--disable-plugin-autoload",
         "-p", "no:cacheprovider",
-        "-p", "no:terminal",
+        "--tb=no",  # the plugin reads exceptions, not tracebacks: formatting them is slow
+        "-q",
         "-p", "no:stepwise",
         "-p", "no:warnings",
     ]
-    code = pytest.main(args, plugins=[plugin])
+    # pytest's terminal reporter stays (assertion explanations need it) but
+    # writes to nowhere: the grade is the output.
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = pytest.main(args, plugins=[plugin])
     if plugin.sandbox_error is not None:
         raise plugin.sandbox_error
     if plugin.collection_errors:

@@ -209,7 +209,8 @@ class GradingPlugin:
         path = Path(str(item.path)).resolve()
         for root in self.test_roots:
             if path.is_relative_to(root):
-                return f"{root.name}/{path.relative_to(root).as_posix()}::{item.name}"
+                inside = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.name  # keeps a class
+                return f"{root.name}/{path.relative_to(root).as_posix()}::{inside}"
         return item.nodeid
 
     def _visibility(self, item: pytest.Item) -> Visibility:

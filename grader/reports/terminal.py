@@ -57,11 +57,20 @@ def render_terminal(grade: Grade, console: Console) -> None:
     symbols = _UNICODE if console.encoding.lower().startswith("utf") else _ASCII
     console.print(_question_table(grade, symbols))
 
-    failing = [(q, t) for q in grade.questions for t in q.failed_tests]
-    if failing:
+    # One line per failing part (a student function): its first failure and
+    # hint, and how many more fail; JSON and JUnit list every test.
+    parts: dict[tuple[str, str], list[tuple[QuestionResult, TestResult]]] = {}
+    for question in grade.questions:
+        for test in question.failed_tests:
+            parts.setdefault((question.id, test.part or test.name), []).append((question, test))
+    if parts:
         console.print(Text("Tests to fix", style="bold"))
-        for question, test in failing:
-            console.print(_test_line(question, test, symbols))
+        for (_, part), failures in parts.items():
+            console.print(_test_line(*failures[0], symbols))
+            if len(failures) > 1:
+                more = len(failures) - 1
+                console.print(Text(f"      and {more} more failing test{'s' if more > 1 else ''} of {_clean(part)}",
+                                   style="dim"))
     if grade.cell_errors:
         console.print(Text("Errors in notebook cells", style="bold"))
         for error in grade.cell_errors:

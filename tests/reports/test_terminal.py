@@ -174,3 +174,11 @@ def test_ascii_console_gets_ascii_marks(full_grade: Grade) -> None:
     out = buffer.getvalue().decode("ascii")
     assert "+ passed" in out and "x failed" in out and "~ partial" in out
     assert "Score: 7.33 / 15" in out
+
+
+def test_failures_are_grouped_by_part() -> None:
+    tests = [Result(f"t{i}", "failed", 0, 1, message=f"boom {i}", hint="fix f", part="f") for i in range(3)]
+    tests.append(Result("u", "failed", 0, 1, message="bad g", part="g"))
+    out = _flat(_one_question(*tests, max_score=4))
+    assert "boom 0" in out and "boom 1" not in out and "and 2 more failing tests of f" in out
+    assert "bad g" in out and "more failing test of g" not in out
