@@ -177,3 +177,20 @@ def test_real_subprocess(notebook: Notebook) -> None:
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Score: 10 / 10" in proc.stdout and "only the public tests ran" in proc.stdout
+
+
+@pytest.mark.slow
+def test_quick_start_checks(tmp_path: Path) -> None:
+    """The README's quick start: the reference passes with the hidden tests, the shipped stub fails."""
+    repo = TINY.parents[2]
+    solution = subprocess.run(
+        [sys.executable, "-m", "grader", "check", "solutions/optimization_intro/solution.ipynb",
+         "--solutions", "solutions", "--json", str(tmp_path / "ref.json")],
+        capture_output=True, text=True, timeout=300, cwd=repo)
+    assert solution.returncode == 0, solution.stdout[-2000:] + solution.stderr
+    grade = json.loads((tmp_path / "ref.json").read_text())
+    assert grade["score"] == grade["max_score"] > 0 and grade["hidden_tests"]
+    stub = subprocess.run(
+        [sys.executable, "-m", "grader", "check", "assignments/optimization_intro/assignment.ipynb"],
+        capture_output=True, text=True, timeout=300, cwd=repo)
+    assert stub.returncode == 1 and "Score: 0 /" in stub.stdout and "Traceback" not in stub.stdout + stub.stderr
