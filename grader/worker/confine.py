@@ -42,6 +42,9 @@ def apply_limits(env: Mapping[str, str]) -> list[str]:
     layers += ["rlimit-cpu", "rlimit-fsize", "rlimit-nofile"]
     # Over-large writes fail with EFBIG instead of killing the worker.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    # The time limits interrupt with SIGINT: a grader started in the background
+    # by a shell passes SIGINT down ignored, so install Python's handler anew.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if hasattr(resource, "RLIMIT_NPROC") and os.geteuid() != 0:
         # RLIMIT_NPROC counts every thread of this uid, so allow what runs already.
         setlimit(resource.RLIMIT_NPROC, _processes_of_uid() + int(env.get("GRADER_LIMIT_PROCESSES", 64)))
