@@ -318,10 +318,13 @@ def decode(tree: Any, buffers: list[bytes], extensions: Mapping[str, Extension] 
 
 
 def decode_generator(node: Mapping[str, Any], buffers: list[bytes]) -> torch.Generator:
-    """Rebuild a torch.Generator from its state (an extension for the worker)."""
+    """Rebuild a torch.Generator from its state (checked by torch: a forged one is refused)."""
     state = _Decoder(buffers, {}).buffer(node)
     generator = torch.Generator()
-    generator.set_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
+    try:
+        generator.set_state(torch.frombuffer(bytearray(state), dtype=torch.uint8))
+    except (RuntimeError, ValueError) as exc:
+        raise ProtocolError("malformed generator state") from exc
     return generator
 
 

@@ -216,3 +216,9 @@ def test_reader_reports_eof() -> None:
     with pytest.raises(EOFError):
         codec.FrameReader(read_fd).read(time.monotonic() + 1)
     os.close(read_fd)
+
+
+def test_forged_generator_state_is_refused() -> None:
+    head, payload = frame({"v": {"t": "generator", "buf": 0}, "buffers": [7]}, b"\0" * 7)
+    with pytest.raises(ProtocolError):
+        codec.unpack(head, payload, {"generator": codec.decode_generator})

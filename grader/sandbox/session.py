@@ -34,6 +34,8 @@ from grader.sandbox.launch import WorkerProcess, spawn_worker
 
 CellStatus = Literal["ok", "error", "timeout", "crashed"]
 Mode = Literal["value", "grad", "args"]
+# A generator passed to the student comes back in ``with_args`` replies.
+REPLY_EXTENSIONS: dict[str, codec.Extension] = {"generator": codec.decode_generator}
 STARTUP_TIMEOUT = 120.0
 MAX_RESTARTS = 10
 
@@ -222,7 +224,7 @@ class WorkerSession:
                 frame = self._reader.read(deadline)
                 if frame is None:
                     raise _Timeout
-                reply = codec.unpack(*frame)
+                reply = codec.unpack(*frame, REPLY_EXTENSIONS)
             except (EOFError, OSError):
                 raise self._discard_worker() from None
             except ProtocolError as exc:
