@@ -99,6 +99,8 @@ def run_pytest(roots: list[Path], plugin: GradingPlugin) -> None:
         "--disable-plugin-autoload",
         "-p", "no:cacheprovider",
         "--tb=no",  # the plugin reads exceptions, not tracebacks: formatting them is slow
+        "--capture=sys",  # no student code runs here, so fd-level capture buys nothing
+        "-p", "no:faulthandler",
         "-q",
         "-p", "no:stepwise",
         "-p", "no:warnings",

@@ -142,6 +142,14 @@ class GradingPlugin:
         config.addinivalue_line(
             "markers", "question(id, part=None, hint=None): grade this test as part of question `id`"
         )
+        # Grading ignores it; benchmarks/mc_audit.py runs every marked test under many seeds against the
+        # reference (expecting no failure) and against the mutants it names (expecting a catch every time).
+        config.addinivalue_line(
+            "markers",
+            "montecarlo(alpha, catches=()): a test whose verdict depends on the random `seed`: `alpha` bounds "
+            "the probability that a correct submission fails it, `catches` names the wrong solutions (from "
+            "tests/assignment's mutant catalogues, of this test's own part) it fails under every seed",
+        )
         if not config.pluginmanager.is_registered(sys.modules[__name__]):
             config.pluginmanager.register(sys.modules[__name__], "grader-fixtures")
 

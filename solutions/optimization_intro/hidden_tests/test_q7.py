@@ -88,6 +88,7 @@ def draw(submission: Any, num: int, n: int, law: Law, seed: int) -> torch.Tensor
 
 
 @SAMPLE
+@pytest.mark.montecarlo(alpha=0.0, catches=())
 @pytest.mark.parametrize("num, n", [(1, 1), (5, 2), (3, 4), (0, 3)])
 def test_shape_and_exact_symmetry(submission: Any, seed: int, num: int, n: int) -> None:
     matrices = draw(submission, num, n, LAWS["normal"], seed)
@@ -96,6 +97,7 @@ def test_shape_and_exact_symmetry(submission: Any, seed: int, num: int, n: int) 
 
 
 @SAMPLE
+@pytest.mark.montecarlo(alpha=1e-9, catches=("halved_sum",))
 @pytest.mark.parametrize("name", sorted(LAWS))
 def test_entries_follow_the_law(submission: Any, seed: int, name: str) -> None:
     law = LAWS[name]
@@ -108,6 +110,7 @@ def test_entries_follow_the_law(submission: Any, seed: int, name: str) -> None:
 
 
 @SAMPLE
+@pytest.mark.montecarlo(alpha=1e-9, catches=())
 @pytest.mark.parametrize("name", ["normal", "atom_at_zero"])
 def test_free_entries_are_independent(submission: Any, seed: int, name: str) -> None:
     matrices = draw(submission, N_MATRICES, 3, LAWS[name], seed)
@@ -120,6 +123,7 @@ def test_free_entries_are_independent(submission: Any, seed: int, name: str) -> 
 
 
 @SAMPLE
+@pytest.mark.montecarlo(alpha=0.0, catches=("global_rng",))
 def test_draws_come_from_the_generator_only(submission: Any, seed: int) -> None:
     first = draw(submission, 4, 3, LAWS["normal"], seed)
     submission.sample_symmetric_matrices(2, 2, LAWS["uniform"], torch.Generator().manual_seed(seed + 1))
@@ -165,6 +169,7 @@ def spectrum_matrices(spectra: list[list[float]], seed: int) -> torch.Tensor:
 
 
 @FRACTIONS
+@pytest.mark.montecarlo(alpha=0.0, catches=("ignores_tol",))
 @pytest.mark.parametrize("tol", [1e-9, 1e-3])
 def test_fractions_of_known_spectra(submission: Any, seed: int, tol: float) -> None:
     spectra = [[3.0, -2.0, 0.0], [5.0, 4.0 * tol, 1.0], [-1.0, -7.0, tol / 4], [0.0, 0.0, -tol * 3]]
@@ -184,7 +189,14 @@ def test_fractions_of_diagonal_matrices(submission: Any) -> None:
 
 
 @FRACTIONS
-@pytest.mark.parametrize("name, shift", [("normal", 0.0), ("rademacher", 0.0), ("normal", 1.0)])
+@pytest.mark.parametrize("name, shift", [
+    pytest.param("normal", 0.0, marks=pytest.mark.montecarlo(alpha=1e-9, catches=())),
+    pytest.param("rademacher", 0.0, marks=pytest.mark.montecarlo(alpha=1e-9, catches=("ignores_tol",))),
+    # alpha: P(P(lam > 0) - P(lam < 0) < 0.2) over 2000 matrices, a Chernoff bound at the law of the per-matrix
+    # statistic estimated from 4e6 matrices (mean 0.260): 2e-14, 6e-11 with 0.7% of its mass moved down (the
+    # mean 45 standard errors lower). Estimated, not proven; Hoeffding from the mean alone gives only 0.025.
+    pytest.param("normal", 1.0, marks=pytest.mark.montecarlo(alpha=1e-10, catches=())),
+])
 def test_fractions_and_the_symmetry_of_the_spectrum(submission: Any, seed: int, name: str, shift: float) -> None:
     """Matrices drawn here (not by the student); symmetric laws give P(>0) = P(<0), a shift breaks it."""
     generator = torch.Generator().manual_seed(seed)

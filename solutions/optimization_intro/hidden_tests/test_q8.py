@@ -202,6 +202,7 @@ def run(submission, expr: sympy.Expr, variables: tuple[sympy.Symbol, ...], x0: t
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=0.0, catches=())
 def test_no_noise_is_gradient_descent_exactly(submission, seed):
     for name, (expr, variables, start, lr, steps64, steps32) in EXACT.items():
         for dtype, steps in ((torch.float64, steps64), (torch.float32, steps32)):
@@ -224,6 +225,7 @@ CURVED = {
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=0.0, catches=())
 def test_no_noise_follows_the_exact_path(submission, seed):
     for name, (expr, variables, start, lr, steps) in CURVED.items():
         x0 = torch.tensor(start, dtype=torch.float64)
@@ -233,6 +235,7 @@ def test_no_noise_follows_the_exact_path(submission, seed):
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=0.0, catches=())
 def test_few_steps(submission, seed):
     x0 = torch.tensor([0.75, -0.25], dtype=torch.float64)
     for num_steps in (0, 1):
@@ -241,6 +244,7 @@ def test_few_steps(submission, seed):
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=0.0, catches=())
 def test_plain_descent_never_leaves_the_saddle(submission, seed):
     """noise_std = 0 from exactly (0, 0): the gradient is 0, so every row is (0, 0)."""
     x0 = torch.zeros(2, dtype=torch.float64)
@@ -264,6 +268,7 @@ ESCAPE_FAILURE = math.erf(1 / (ESCAPE_SIGMA * math.sqrt(2)))  # 7.3e-13 < ALPHA
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=3 * ESCAPE_FAILURE, catches=())
 def test_noise_escapes_the_saddle(submission, seed):
     x0 = torch.zeros(2, dtype=torch.float64)
     what = f"perturbed descent from the saddle (lr={ESCAPE_LR}, noise_std={ESCAPE_NOISE}, {ESCAPE_STEPS} steps)"
@@ -305,12 +310,16 @@ def noise_from_flat_function(submission, seed: int) -> torch.Tensor:
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=2 * ALPHA,
+                         catches=("noise_with_std_squared", "noise_on_the_gradient", "noise_only_once"))
 def test_noise_scale_on_a_flat_function(submission, seed):
     check_standard_normal(noise_from_flat_function(submission, seed), NOISE_STD,
                           f"{NOISE_STEPS} steps on fn = 0 (so x[t+1] - x[t] = noise_std * z[t])")
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=2 * ALPHA,
+                         catches=("noise_with_std_squared", "noise_on_the_gradient", "noise_only_once"))
 def test_noise_is_added_after_the_step(submission, seed):
     """On x**2 + y**2 with lr = 0.5 a step lands exactly on 0: row t+1 is noise_std * z[t], whatever x[t] was."""
     x0 = torch.tensor([1.0, -2.0], dtype=torch.float64)
@@ -322,6 +331,7 @@ def test_noise_is_added_after_the_step(submission, seed):
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=0.0, catches=("noise_only_once", "noise_drawn_once_reused"))
 def test_noise_is_fresh_at_every_step_and_coordinate(submission, seed):
     """Almost surely (probability 1 for continuous draws): no step without noise, no draw reused."""
     draws = noise_from_flat_function(submission, seed)
@@ -336,6 +346,7 @@ def test_noise_is_fresh_at_every_step_and_coordinate(submission, seed):
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=0.0, catches=("noise_from_the_global_rng",))
 def test_same_seed_same_trajectory(submission, seed):
     """The noise comes from the generator only: the same seed gives the same path, whatever ran in between."""
     x0 = torch.tensor([0.5, 0.0], dtype=torch.float64)
@@ -351,6 +362,7 @@ def test_same_seed_same_trajectory(submission, seed):
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=0.0, catches=())
 def test_different_seeds_different_trajectories(submission, seed):
     x0 = torch.tensor([0.5, 0.0], dtype=torch.float64)
     paths = [check_trajectory(run(submission, SADDLE, (x, y), x0, 0.1, 0.05, 20, s), x0, 20,
@@ -360,6 +372,7 @@ def test_different_seeds_different_trajectories(submission, seed):
 
 
 @PERTURBED
+@pytest.mark.montecarlo(alpha=0.0, catches=())
 def test_float32_trajectory(submission, seed):
     x0 = torch.tensor([1.0, 0.5], dtype=torch.float32)
     got = check_trajectory(run(submission, SADDLE, (x, y), x0, 0.25, 0.1, 10, seed), x0, 10,
