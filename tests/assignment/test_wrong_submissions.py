@@ -18,32 +18,23 @@ correct version of the other function, so that the effect stays in one part.
 from __future__ import annotations
 
 import copy
-import textwrap
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from grader.authoring import student_notebook
-from grader.grading import grade
-from grader.job import prepare
 from grader.model import Grade
+
+from .corpus import MASTER, failures, grade_notebook, part_scores, question_scores, src
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-ASSIGNMENT_DIR = REPO / "assignments" / "optimization_intro"
-SOLUTIONS_DIR = REPO / "solutions"
-MASTER = SOLUTIONS_DIR / "optimization_intro" / "solution.ipynb"
 GRADED = ("q1", "q2", "q3", "q4", "q5")
 PARTS = {
     "f": "q1", "g": "q1", "local_minima": "q2", "global_minimum": "q2", "hessian": "q3",
     "classify_critical_point": "q4", "derivative": "q5", "gradient_descent": "q5",
 }
 
-
-def src(text: str) -> str:
-    return textwrap.dedent(text).strip() + "\n"
 
 
 # ---------------------------------------------------------------------- mutants: (function, source)
@@ -431,12 +422,6 @@ def mutant_sources(names: tuple[str, ...]) -> dict[str, str]:
     return sources
 
 
-def grade_notebook(nb: nbformat.NotebookNode, path: Path) -> Grade:
-    assert nb.metadata["grader"]["assignment"] == "optimization_intro"
-    nbformat.write(nb, path)  # type: ignore[no-untyped-call]
-    return grade(prepare(path, assignment=str(ASSIGNMENT_DIR), solutions=SOLUTIONS_DIR))
-
-
 @pytest.fixture(scope="module")
 def master() -> nbformat.NotebookNode:
     return nbformat.read(MASTER, as_version=4)  # type: ignore[no-any-return, no-untyped-call]
@@ -455,32 +440,13 @@ def grades(master: nbformat.NotebookNode, tmp_path_factory: pytest.TempPathFacto
     return {name: grade_notebook(nb, folder / f"{name}.ipynb") for name, nb in notebooks.items()}
 
 
-def question_scores(g: Grade) -> dict[str, tuple[float, float]]:
-    return {q.id: (q.score, q.max_score) for q in g.questions}
-
-
-def part_scores(g: Grade) -> dict[str, tuple[float, float]]:
-    """(earned, possible) per part (= per function) of q1-q5."""
-    parts: dict[str, list[float]] = {}
-    for q in g.questions:
-        for t in q.tests:
-            earned = parts.setdefault(t.part, [0.0, 0.0])
-            earned[0] += t.points
-            earned[1] += t.max_points
-    return {p: (round(e, 6), round(m, 6)) for p, (e, m) in parts.items() if p in PARTS}
-
-
-def failures(g: Grade, part: str) -> list[str]:
-    return [f"{t.name}: {t.message}" for q in g.questions for t in q.tests if t.part == part and not t.passed]
-
-
 # ---------------------------------------------------------------------- the assertions
 
 
 def test_reference_gets_full_marks(grades: dict[str, Grade]) -> None:
     scores = question_scores(grades["reference"])
     assert all(scores[q][0] == scores[q][1] > 0 for q in GRADED), scores
-    assert set(part_scores(grades["reference"])) == set(PARTS)
+    assert set(part_scores(grades["reference"], PARTS)) == set(PARTS)
 
 
 def test_stub_gets_nothing(grades: dict[str, Grade]) -> None:
@@ -511,7 +477,7 @@ def test_mutant_loses_points_only_in_its_own_part(grades: dict[str, Grade], note
     g = grades[notebook]
     function = MUTANTS[mutant][0]
     question = PARTS[function]
-    parts = part_scores(g)
+    parts = part_scores(g, PARTS)
     earned, possible = parts[function]
     assert earned < possible, f"{mutant} kept all of {function}'s {possible} points"
     # Every other part of its question keeps its share.

@@ -19,23 +19,17 @@ master's q6/q8 cells are still placeholders.
 from __future__ import annotations
 
 import copy
-import textwrap
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from grader.authoring import student_notebook
-from grader.grading import grade
-from grader.job import prepare
 from grader.model import Grade
+
+from .corpus import MASTER, failures, grade_notebook, part_scores, question_scores, src
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-ASSIGNMENT_DIR = REPO / "assignments" / "optimization_intro"
-SOLUTIONS_DIR = REPO / "solutions"
-MASTER = SOLUTIONS_DIR / "optimization_intro" / "solution.ipynb"
 GRADED = ("q6", "q8")
 CELLS = {  # function -> the master's cell that defines it
     "mlp_forward": "q6-mlp-forward",
@@ -47,9 +41,6 @@ CELLS = {  # function -> the master's cell that defines it
 }
 PARTS = {function: cell.split("-")[0] for function, cell in CELLS.items()}  # function -> question
 
-
-def src(text: str) -> str:
-    return textwrap.dedent(text).strip() + "\n"
 
 
 # ---------------------------------------------------------------------- mutants: (function, source)
@@ -275,12 +266,6 @@ def with_sources(master: nbformat.NotebookNode, sources: dict[str, str]) -> nbfo
     return nb
 
 
-def grade_notebook(nb: nbformat.NotebookNode, path: Path) -> Grade:
-    assert nb.metadata["grader"]["assignment"] == "optimization_intro"
-    nbformat.write(nb, path)  # type: ignore[no-untyped-call]
-    return grade(prepare(path, assignment=str(ASSIGNMENT_DIR), solutions=SOLUTIONS_DIR))
-
-
 @pytest.fixture(scope="module")
 def master() -> nbformat.NotebookNode:
     """The repository's master; skips while its q6/q8 cells are placeholders."""
@@ -307,25 +292,6 @@ def grades(master: nbformat.NotebookNode, tmp_path_factory: pytest.TempPathFacto
     return {name: grade_notebook(nb, folder / f"{name}.ipynb") for name, nb in notebooks.items()}
 
 
-def question_scores(g: Grade) -> dict[str, tuple[float, float]]:
-    return {q.id: (q.score, q.max_score) for q in g.questions}
-
-
-def part_scores(g: Grade) -> dict[str, tuple[float, float]]:
-    """(earned, possible) per part (= per function) of q6 and q8."""
-    parts: dict[str, list[float]] = {}
-    for q in g.questions:
-        for t in q.tests:
-            earned = parts.setdefault(t.part, [0.0, 0.0])
-            earned[0] += t.points
-            earned[1] += t.max_points
-    return {p: (round(e, 6), round(m, 6)) for p, (e, m) in parts.items() if p in PARTS}
-
-
-def failures(g: Grade, part: str) -> list[str]:
-    return [f"{t.name}: {t.message}" for q in g.questions for t in q.tests if t.part == part and not t.passed]
-
-
 # ---------------------------------------------------------------------- the assertions
 
 
@@ -333,7 +299,7 @@ def test_reference_gets_full_marks(grades: dict[str, Grade]) -> None:
     g = grades["reference"]
     scores = question_scores(g)
     assert all(scores[q][0] == scores[q][1] > 0 for q in GRADED), {p: failures(g, p)[:3] for p in PARTS}
-    assert set(part_scores(g)) == set(PARTS)
+    assert set(part_scores(g, PARTS)) == set(PARTS)
 
 
 def test_stub_gets_nothing(grades: dict[str, Grade]) -> None:
@@ -364,7 +330,7 @@ def test_mutant_loses_points_only_in_its_own_part(grades: dict[str, Grade], note
     g = grades[notebook]
     function = MUTANTS[mutant][0]
     question = PARTS[function]
-    parts = part_scores(g)
+    parts = part_scores(g, PARTS)
     earned, possible = parts[function]
     assert earned < possible, f"{mutant} kept all of {function}'s {possible} points"
     # Every other part of its question keeps its share.

@@ -14,17 +14,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.grading import grade
-from grader.job import prepare
 from grader.model import Grade
 
-from ..conftest import REPO
+from .corpus import MASTER, grade_notebook
 
 pytestmark = pytest.mark.slow
-
-MASTER = REPO / "solutions" / "optimization_intro" / "solution.ipynb"
-ASSIGNMENT = REPO / "assignments" / "optimization_intro"
-SOLUTIONS = REPO / "solutions"
 
 MUTANTS = {
     "halved_sum": ("q7-sample-symmetric-matrices", "sample_symmetric_matrices", '''
@@ -65,13 +59,13 @@ def zero_eigenvalue_counterexample():
 }
 
 
-def notebook_with(path: Path, cell_id: str | None, source: str | None) -> Path:
+def graded_with(path: Path, cell_id: str | None, source: str | None) -> Grade:
+    """The master with one cell's source replaced, graded."""
     nb = nbformat.read(MASTER, as_version=4)
     if cell_id is not None:
         (cell,) = [c for c in nb.cells if c.get("id") == cell_id]
         cell.source = source
-    nbformat.write(nb, path)
-    return path
+    return grade_notebook(nb, path)
 
 
 def q7_parts(result: Grade) -> dict[str, float]:
@@ -84,8 +78,7 @@ def q7_parts(result: Grade) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def reference_grade(tmp_path_factory: pytest.TempPathFactory) -> Grade:
-    path = notebook_with(tmp_path_factory.mktemp("ref") / "reference.ipynb", None, None)
-    return grade(prepare(path, str(ASSIGNMENT), SOLUTIONS))
+    return graded_with(tmp_path_factory.mktemp("ref") / "reference.ipynb", None, None)
 
 
 def test_reference_gets_all_of_q7(reference_grade: Grade) -> None:
@@ -96,7 +89,7 @@ def test_reference_gets_all_of_q7(reference_grade: Grade) -> None:
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_mutant_loses_only_its_own_share(tmp_path: Path, reference_grade: Grade, mutant: str) -> None:
     cell_id, function, source = MUTANTS[mutant]
-    result = grade(prepare(notebook_with(tmp_path / f"{mutant}.ipynb", cell_id, source), str(ASSIGNMENT), SOLUTIONS))
+    result = graded_with(tmp_path / f"{mutant}.ipynb", cell_id, source)
     lost = {part: points for part, points in q7_parts(result).items() if points > 1e-9}
     assert set(lost) == {function}, lost
     others = {q.id: q.score for q in result.questions if q.id != "q7"}

@@ -1,0 +1,52 @@
+"""What the wrong-submission tests share: where things are, grading a notebook, reading scores."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable
+from pathlib import Path
+
+import nbformat
+
+from grader.grading import grade
+from grader.job import prepare
+from grader.model import Grade
+
+REPO = Path(__file__).resolve().parents[2]
+ASSIGNMENT_DIR = REPO / "assignments" / "optimization_intro"
+SOLUTIONS_DIR = REPO / "solutions"
+MASTER = SOLUTIONS_DIR / "optimization_intro" / "solution.ipynb"
+
+
+def src(text: str) -> str:
+    """A cell's source from an indented triple-quoted string."""
+    return textwrap.dedent(text).strip() + "\n"
+
+
+def grade_notebook(nb: nbformat.NotebookNode, path: Path) -> Grade:
+    """Write ``nb`` to ``path`` and grade it with the public and hidden tests, in-process."""
+    assert nb.metadata["grader"]["assignment"] == "optimization_intro"
+    nbformat.write(nb, path)  # type: ignore[no-untyped-call]
+    return grade(prepare(path, assignment=str(ASSIGNMENT_DIR), solutions=SOLUTIONS_DIR))
+
+
+def question_scores(g: Grade) -> dict[str, tuple[float, float]]:
+    """(earned, possible) per question."""
+    return {q.id: (q.score, q.max_score) for q in g.questions}
+
+
+def part_scores(g: Grade, parts: Iterable[str]) -> dict[str, tuple[float, float]]:
+    """(earned, possible) per part (= per student function), for these parts."""
+    wanted = set(parts)
+    totals: dict[str, list[float]] = {}
+    for q in g.questions:
+        for t in q.tests:
+            earned = totals.setdefault(t.part, [0.0, 0.0])
+            earned[0] += t.points
+            earned[1] += t.max_points
+    return {p: (round(e, 6), round(m, 6)) for p, (e, m) in totals.items() if p in wanted}
+
+
+def failures(g: Grade, part: str) -> list[str]:
+    """The failing tests of a part, with their messages."""
+    return [f"{t.name}: {t.message}" for q in g.questions for t in q.tests if t.part == part and not t.passed]
