@@ -59,12 +59,53 @@ def zero_eigenvalue_counterexample():
 }
 
 
-def graded_with(path: Path, cell_id: str | None, source: str | None) -> Grade:
-    """The master with one cell's source replaced, graded."""
+# Correct, in another style: entries drawn one at a time in column order (another
+# stream from the same generator), loops, sympy Rationals instead of Fractions.
+ALTERNATIVE = {
+    "q7-sample-symmetric-matrices": '''
+def sample_symmetric_matrices(num, n, sample_entries, generator):
+    M = torch.empty((num, n, n), dtype=torch.float64)
+    for j in range(n):
+        for i in range(j + 1):
+            column = sample_entries((num,), generator)
+            M[:, i, j] = column
+            M[:, j, i] = column
+    return M
+''',
+    "q7-eigenvalue-sign-fractions": '''
+def eigenvalue_sign_fractions(matrices, tol=1e-9):
+    counts = [0, 0, 0]
+    for matrix in matrices:
+        for lam in torch.linalg.eigvalsh(matrix.double()).tolist():
+            counts[0 if lam > tol else 1 if lam < -tol else 2] += 1
+    total = sum(counts)
+    return tuple(c / total for c in counts)
+''',
+    "q7-exact-sign-probabilities-2x2": '''
+import sympy
+
+def exact_sign_probabilities_2x2(values, probs):
+    out = [sympy.Integer(0)] * 3
+    law = [(sympy.Rational(str(v)), sympy.Rational(str(p))) for v, p in zip(values, probs)]
+    for (a, pa), (b, pb), (c, pc) in itertools.product(law, repeat=3):
+        for lam in sympy.Matrix([[a, b], [b, c]]).eigenvals(multiple=True):
+            out[0 if lam > 0 else 1 if lam < 0 else 2] += pa * pb * pc / 2
+    return tuple(out)
+''',
+    "q7-zero-eigenvalue-counterexample": '''
+def zero_eigenvalue_counterexample():
+    import sympy
+    return [-1, 1], [sympy.Rational(1, 2), sympy.Rational(1, 2)]
+''',
+}
+
+
+def graded_with(path: Path, sources: dict[str, str]) -> Grade:
+    """The master with some cells' sources replaced (by cell id), graded."""
     nb = nbformat.read(MASTER, as_version=4)
-    if cell_id is not None:
-        (cell,) = [c for c in nb.cells if c.get("id") == cell_id]
-        cell.source = source
+    for cell in nb.cells:
+        if cell.get("id") in sources:
+            cell.source = sources[cell["id"]]
     return grade_notebook(nb, path)
 
 
@@ -78,7 +119,7 @@ def q7_parts(result: Grade) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def reference_grade(tmp_path_factory: pytest.TempPathFactory) -> Grade:
-    return graded_with(tmp_path_factory.mktemp("ref") / "reference.ipynb", None, None)
+    return graded_with(tmp_path_factory.mktemp("ref") / "reference.ipynb", {})
 
 
 def test_reference_gets_all_of_q7(reference_grade: Grade) -> None:
@@ -89,8 +130,14 @@ def test_reference_gets_all_of_q7(reference_grade: Grade) -> None:
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
 def test_mutant_loses_only_its_own_share(tmp_path: Path, reference_grade: Grade, mutant: str) -> None:
     cell_id, function, source = MUTANTS[mutant]
-    result = graded_with(tmp_path / f"{mutant}.ipynb", cell_id, source)
+    result = graded_with(tmp_path / f"{mutant}.ipynb", {cell_id: source})
     lost = {part: points for part, points in q7_parts(result).items() if points > 1e-9}
     assert set(lost) == {function}, lost
     others = {q.id: q.score for q in result.questions if q.id != "q7"}
     assert others == {q.id: q.score for q in reference_grade.questions if q.id != "q7"}
+
+
+def test_correct_alternative_gets_all_of_q7(tmp_path: Path) -> None:
+    result = graded_with(tmp_path / "alternative.ipynb", ALTERNATIVE)
+    (q7,) = [q for q in result.questions if q.id == "q7"]
+    assert q7.score == q7.max_score, [(t.name, t.message) for t in q7.failed_tests][:5]
