@@ -57,18 +57,22 @@ def main() -> None:
         floor_cmd = [sys.executable, "-c", FLOOR, str(cells_file)]
         check_cmd = [sys.executable, "-m", "grader", "check", str(MASTER), "--solutions", str(REPO / "solutions"),
                      "--json", str(grade_json)]
-        timed(floor_cmd, env)  # warm the file cache for both
-        timed(check_cmd, env)
-        floor, check = [], []
+        public_cmd = [sys.executable, "-m", "grader", "check", str(MASTER)]
+        commands = {"floor (python + cells)": floor_cmd, "grader check (public tests)": public_cmd,
+                    "grader check (public+hidden)": check_cmd}
+        for command in commands.values():  # warm the file cache
+            timed(command, env)
+        times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
-            floor.append(timed(floor_cmd, env))
-            check.append(timed(check_cmd, env))
+            for name, command in commands.items():
+                times[name].append(timed(command, env))
         grade = json.loads(grade_json.read_text())
-    print(f"{'':32}{'median s':>10}{'min s':>10}")
-    print(f"{'floor (python + cells)':32}{statistics.median(floor):10.2f}{min(floor):10.2f}")
-    print(f"{'grader check (public+hidden)':32}{statistics.median(check):10.2f}{min(check):10.2f}")
-    print(f"ratio of medians: {statistics.median(check) / statistics.median(floor):.2f}x "
-          f"(score {grade['score']:g}/{grade['max_score']:g}, {len(grade['questions'])} questions graded)")
+    floor = statistics.median(times["floor (python + cells)"])
+    print(f"{'':32}{'median s':>10}{'min s':>10}{'ratio':>8}")
+    for name, values in times.items():
+        print(f"{name:32}{statistics.median(values):10.2f}{min(values):10.2f}{statistics.median(values) / floor:7.2f}x")
+    tests = sum(len(q["tests"]) for q in grade["questions"])
+    print(f"(score {grade['score']:g}/{grade['max_score']:g}, {len(grade['questions'])} questions, {tests} tests)")
     timings = grade.get("timings", {})
     print("inside grader check: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items() if isinstance(v, float)))
     resources = grade.get("resources", {})
