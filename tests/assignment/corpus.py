@@ -50,3 +50,23 @@ def part_scores(g: Grade, parts: Iterable[str]) -> dict[str, tuple[float, float]
 def failures(g: Grade, part: str) -> list[str]:
     """The failing tests of a part, with their messages."""
     return [f"{t.name}: {t.message}" for q in g.questions for t in q.tests if t.part == part and not t.passed]
+
+
+def assert_lost_only_own_part(g: Grade, reference: Grade, function: str, parts: dict[str, str],
+                              mutated: set[str]) -> None:
+    """A mutant of ``function`` loses points in its part only.
+
+    ``parts`` maps each student function to its question; every other part of
+    the function's question keeps its share, and every question in which the
+    notebook carries no mutant (``mutated``) scores as the reference does.
+    """
+    scores = part_scores(g, parts)
+    earned, possible = scores[function]
+    assert earned < possible, f"a mutant of {function} kept all its {possible} points"
+    for other, owner in parts.items():
+        if owner == parts[function] and other != function:
+            assert scores[other][0] == scores[other][1], (other, failures(g, other)[:3])
+    questions, expected = question_scores(g), question_scores(reference)
+    for q in expected:
+        if q not in mutated:
+            assert questions.get(q) == expected[q], (q, questions.get(q), expected[q])

@@ -25,7 +25,15 @@ import pytest
 from grader.authoring import student_notebook
 from grader.model import Grade
 
-from .corpus import MASTER, failures, grade_notebook, part_scores, question_scores, src
+from .corpus import (
+    MASTER,
+    assert_lost_only_own_part,
+    failures,
+    grade_notebook,
+    part_scores,
+    question_scores,
+    src,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -474,19 +482,5 @@ def test_every_function_has_a_mutant() -> None:
 
 @pytest.mark.parametrize(("notebook", "mutant"), MUTANT_CASES, ids=[m for _, m in MUTANT_CASES])
 def test_mutant_loses_points_only_in_its_own_part(grades: dict[str, Grade], notebook: str, mutant: str) -> None:
-    g = grades[notebook]
-    function = MUTANTS[mutant][0]
-    question = PARTS[function]
-    parts = part_scores(g, PARTS)
-    earned, possible = parts[function]
-    assert earned < possible, f"{mutant} kept all of {function}'s {possible} points"
-    # Every other part of its question keeps its share.
-    for other, owner in PARTS.items():
-        if owner == question and other != function:
-            assert parts[other][0] == parts[other][1], (other, failures(g, other)[:3])
-    # Every question without a mutant in this notebook keeps full marks.
     mutated = {PARTS[MUTANTS[m][0]] for m in MUTANT_NOTEBOOKS[notebook]}
-    scores = question_scores(g)
-    for q in GRADED:
-        if q not in mutated:
-            assert scores[q][0] == scores[q][1], (q, [failures(g, p)[:3] for p in PARTS if PARTS[p] == q])
+    assert_lost_only_own_part(grades[notebook], grades["reference"], MUTANTS[mutant][0], PARTS, mutated)
