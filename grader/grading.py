@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import threading
 import time
 import types
 from pathlib import Path
@@ -28,21 +29,51 @@ from grader.reference import load_reference
 from grader.sandbox.launch import WorkerProcess
 from grader.sandbox.session import CellOutcome, WorkerSession
 
+# pytest plugins for what never happens here (student code runs in the worker)
+# or is never used; unraisableexception alone costs about 0.9 s of garbage
+# collections at the end of a run.
+UNUSED_PLUGINS = ("unraisableexception", "threadexception", "logging", "pastebin", "doctest", "junitxml",
+                  "setuponly", "setupplan")
+
 
 class LazySubmission:
-    """Runs the notebook in the worker the first time a test asks for the submission."""
+    """The notebook's run in the worker, started early; the submission once it has finished.
+
+    The cells run in another process, so the grader need not wait for them:
+    :meth:`start` drives the run from a background thread (which only waits on
+    the pipe) while pytest collects the tests, and the first test that asks
+    for the submission waits for the run to end. Until then no other thread
+    touches the session.
+    """
 
     def __init__(self, session: WorkerSession, cells: tuple[str, ...]) -> None:
         self.session = session
         self.cells = cells
         self.outcomes: list[CellOutcome] | None = None
         self.seconds = 0.0
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        """Start running the notebook's cells in the background."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="grader-notebook", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        start = time.perf_counter()
+        try:
+            self.outcomes = self.session.run_notebook(self.cells)
+        except BaseException as error:  # noqa: BLE001 - handed to the test that waits
+            self._error = error
+        self.seconds = time.perf_counter() - start
 
     def __call__(self) -> Submission:
-        if self.outcomes is None:
-            start = time.perf_counter()
-            self.outcomes = self.session.run_notebook(self.cells)
-            self.seconds = time.perf_counter() - start
+        self.start()
+        assert self._thread is not None
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
         return Submission(self.session)
 
 
@@ -52,12 +83,12 @@ def grade(job: Job, worker: WorkerProcess | None = None) -> Grade:
     with WorkerSession(job.limits, first=worker) as session:
         session.start()
         lazy = LazySubmission(session, job.notebook.code_cells)
+        lazy.start()
         plugin = build_plugin(job, lazy)
         tests_start = time.perf_counter()
         run_pytest(test_roots(job), plugin)
         tests_seconds = time.perf_counter() - tests_start
-        if lazy.outcomes is None:  # no test asked for the submission: still report cell errors
-            lazy()
+        lazy()  # no test may have asked for the submission: its cell errors are reported all the same
         resources = session.stats()
     timings = {
         "total": time.perf_counter() - start,
@@ -104,6 +135,7 @@ def run_pytest(roots: list[Path], plugin: GradingPlugin) -> None:
         "-q",
         "-p", "no:stepwise",
         "-p", "no:warnings",
+        *(arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")),
     ]
     # pytest's terminal reporter stays (assertion explanations need it) but
     # writes to nowhere: the grade is the output.

@@ -18,6 +18,7 @@ import functools
 import itertools
 import math
 import random
+from typing import Any
 
 import pytest
 import sympy
@@ -25,6 +26,7 @@ import torch
 
 from grader.checks import symbolic
 from grader.checks.numeric import assert_close, assert_number, assert_tensor
+from grader.checks.oracle import Oracle
 from grader.errors import CheckFailure
 from grader.specs import Elementwise
 
@@ -110,9 +112,8 @@ def random_trig_mix(seed: int) -> tuple[sympy.Expr, float, float]:
             return expr, lo, hi
 
 
-@functools.cache
-def case(name: str) -> tuple[sympy.Expr, float, float]:
-    """The test function and interval called ``name``."""
+def generated(name: str) -> tuple[sympy.Expr, float, float]:
+    """The test function and interval called ``name``, checked against the guarantees."""
     kind, _, seed = name.partition(":")
     if kind == "polynomial":
         return random_polynomial(int(seed))
@@ -121,24 +122,44 @@ def case(name: str) -> tuple[sympy.Expr, float, float]:
     return checked(*{**FIXED, **EMPTY, **ENDPOINT}[name])
 
 
-@functools.cache
-def exact_minima(name: str) -> torch.Tensor:
-    """sympy's local minimisers of the case, as a float64 tensor."""
-    expr, lo, hi = case(name)
-    return torch.tensor(symbolic.local_minima(expr, X, lo, hi), dtype=torch.float64)
+def exact_answers(name: str) -> dict[str, Any]:
+    """The case (as ``srepr``) and sympy's answers: the local minimisers and the global minimum.
 
-
-@functools.cache
-def exact_global(name: str) -> tuple[float, float]:
-    """sympy's global minimum of the case; RuntimeError if the runner-up is within 1e-3 of it."""
-    expr, lo, hi = case(name)
+    ``global`` is None when the runner-up is within 1e-3 of the best candidate
+    (too close to a tie to grade).
+    """
+    expr, lo, hi = generated(name)
     candidates = sorted(symbolic.minimum_candidates(expr, X, lo, hi), key=lambda c: c[1])
-    if candidates[1][1] - candidates[0][1] < 1e-3:
-        raise RuntimeError(f"the global minimum of {expr} on [{lo}, {hi}] is too close to a tie")
-    return candidates[0]
+    tie = candidates[1][1] - candidates[0][1] < 1e-3
+    return {"expr": sympy.srepr(expr), "lo": lo, "hi": hi, "minima": symbolic.local_minima(expr, X, lo, hi),
+            "global": None if tie else list(candidates[0])}
 
 
 RANDOM = [f"polynomial:{s}" for s in SEEDS] + [f"trig_mix:{s}" for s in SEEDS]
+# Generating and checking the cases with sympy takes about a second: done when the assignment is authored.
+EXACT = Oracle(__file__, "cases", exact_answers, [*FIXED, *EMPTY, *ENDPOINT, *RANDOM])
+
+
+@functools.cache
+def case(name: str) -> tuple[sympy.Expr, float, float]:
+    """The test function and interval called ``name``."""
+    answers = EXACT(name)
+    return sympy.sympify(answers["expr"]), answers["lo"], answers["hi"]
+
+
+def exact_minima(name: str) -> torch.Tensor:
+    """sympy's local minimisers of the case, as a float64 tensor."""
+    return torch.tensor(EXACT(name)["minima"], dtype=torch.float64)
+
+
+def exact_global(name: str) -> tuple[float, float]:
+    """sympy's global minimum of the case; RuntimeError if the runner-up is within 1e-3 of it."""
+    found = EXACT(name)["global"]
+    if found is None:
+        raise RuntimeError(f"the global minimum of {name} is too close to a tie")
+    return found[0], found[1]
+
+
 
 
 def check_minima(got: object, want: torch.Tensor, what: str) -> None:

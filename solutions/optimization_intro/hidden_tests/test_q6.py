@@ -344,8 +344,10 @@ def test_equivalent_all_units_distinct(submission, generator, d):
     check_same_set(family, params, what)
 
 
+# d = 6 is left to test_equivalent_all_units_distinct: 720 forward passes here
+# would cost a third of a second and catch nothing the exact set does not.
 @EQUIVALENT
-@pytest.mark.parametrize("d", [3, 5, 6])
+@pytest.mark.parametrize("d", [3, 5])
 def test_equivalent_keep_the_outputs(submission, generator, d):
     n = INPUTS[d]
     params, X = random_mlp(generator, d, n), inputs(generator, 12, n)

@@ -15,7 +15,7 @@ numbers (every correct order of operations is then exact), within 1e-9 on
 other functions; from exactly the saddle it must then never move, and with
 noise it must escape. The noise itself is checked through the trajectory:
 with ``fn = 0`` the increments are exactly ``noise_std * z[t]``, and on
-``x**2 + y**2`` with ``lr = 0.5`` every row after the first is exactly
+the sum of squares with ``lr = 0.5`` every row after the first is exactly
 ``noise_std * z[t-1]`` (the step lands on 0), so the ``z`` are recovered and
 tested: standard normal scale (``grader.checks.montecarlo.normal_std_test``)
 and centre (a Chernoff bound), each check failing a correct solution with
@@ -294,17 +294,21 @@ def check_standard_normal(draws: torch.Tensor, noise_std: float, what: str) -> N
         raise CheckFailure(f"the noise of {what} has mean about {noise_std * total / n:.3g}, not 0")
 
 
-# 1000 steps in 2 coordinates: 2000 draws, enough for normal_std_test to catch
+# 100 steps in 20 coordinates: 2000 draws, enough for normal_std_test to catch
 # a standard deviation off by a factor 0.8 or 1.25 except with probability
-# 1e-9 (montecarlo.normal_std_samples(0.8) = 1900, (1.25) = 1892).
-NOISE_STD, NOISE_STEPS = 0.3, 1000
+# 1e-9 (montecarlo.normal_std_samples(0.8) = 1900, (1.25) = 1892). Twenty
+# coordinates rather than two: the same draws in a tenth of the steps, and a
+# step of autograd costs the submission about 0.3 ms whatever its size.
+NOISE_STD, NOISE_STEPS, NOISE_DIM = 0.3, 100, 20
+COORDS = sympy.symbols(f"u:{NOISE_DIM}")
 FLAT = sympy.Integer(0)
+SQUARES = sympy.Add(*(c**2 for c in COORDS))
 
 
 def noise_from_flat_function(submission, seed: int) -> torch.Tensor:
     """With fn = 0 and x0 = 0, the increments are noise_std * z[t] (up to float64 rounding, ~1e-16 relative)."""
-    x0 = torch.zeros(2, dtype=torch.float64)
-    got = run(submission, FLAT, (x, y), x0, 0.1, NOISE_STD, NOISE_STEPS, seed)
+    x0 = torch.zeros(NOISE_DIM, dtype=torch.float64)
+    got = run(submission, FLAT, COORDS, x0, 0.1, NOISE_STD, NOISE_STEPS, seed)
     got = check_trajectory(got, x0, NOISE_STEPS, f"the trajectory with fn = 0, noise_std = {NOISE_STD}")
     return (got[1:] - got[:-1]) / NOISE_STD
 
@@ -321,12 +325,12 @@ def test_noise_scale_on_a_flat_function(submission, seed):
 @pytest.mark.montecarlo(alpha=2 * ALPHA,
                          catches=("noise_with_std_squared", "noise_on_the_gradient", "noise_only_once"))
 def test_noise_is_added_after_the_step(submission, seed):
-    """On x**2 + y**2 with lr = 0.5 a step lands exactly on 0: row t+1 is noise_std * z[t], whatever x[t] was."""
-    x0 = torch.tensor([1.0, -2.0], dtype=torch.float64)
-    got = run(submission, x**2 + y**2, (x, y), x0, 0.5, NOISE_STD, NOISE_STEPS, seed)
-    got = check_trajectory(got, x0, NOISE_STEPS, "the trajectory on x**2 + y**2 with lr = 0.5")
+    """On a sum of squares with lr = 0.5 a step lands exactly on 0: row t+1 is noise_std * z[t], whatever x[t] was."""
+    x0 = torch.arange(NOISE_DIM, dtype=torch.float64) - 9.5
+    got = run(submission, SQUARES, COORDS, x0, 0.5, NOISE_STD, NOISE_STEPS, seed)
+    got = check_trajectory(got, x0, NOISE_STEPS, "the trajectory on a sum of squares with lr = 0.5")
     check_standard_normal(got[1:] / NOISE_STD, NOISE_STD,
-                          f"{NOISE_STEPS} steps on x**2 + y**2 with lr = 0.5 "
+                          f"{NOISE_STEPS} steps on a sum of squares with lr = 0.5 "
                           "(each step x - lr * 2x = 0, then the noise)")
 
 
