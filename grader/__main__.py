@@ -1,6 +1,6 @@
 """``python -m grader``: the command line."""
 
-from grader.cli.main import main
+from grader.cli.main import run
 
 if __name__ == "__main__":
-    main()
+    run()

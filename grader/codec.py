@@ -292,8 +292,7 @@ class _Decoder:
         if dtype is None:
             raise ProtocolError("unknown tensor dtype")
         shape, data = self.shape(node), self.buffer(node)
-        itemsize = torch.empty((), dtype=dtype).element_size()
-        if math.prod(shape) * itemsize != len(data):
+        if math.prod(shape) * dtype.itemsize != len(data):
             raise ProtocolError("tensor shape does not match its data")
         if not data:
             return torch.empty(shape, dtype=dtype)

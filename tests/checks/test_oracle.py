@@ -11,7 +11,7 @@ import pytest
 from grader.checks.oracle import Oracle, load_test_module, oracles_of, stale_keys, write_oracles
 from tests.conftest import REPO
 
-HIDDEN_FOLDERS = sorted(REPO.glob("solutions/*/hidden_tests"))
+TEST_FOLDERS = sorted([*REPO.glob("solutions/*/hidden_tests"), *REPO.glob("assignments/*/tests")])
 MODULE = textwrap.dedent('''
     from grader.checks.oracle import Oracle
 
@@ -65,7 +65,7 @@ def test_keys_are_declared_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("folder", HIDDEN_FOLDERS, ids=[f.parent.name for f in HIDDEN_FOLDERS])
+@pytest.mark.parametrize("folder", TEST_FOLDERS, ids=[f"{f.parent.parent.name}/{f.parent.name}" for f in TEST_FOLDERS])
 def test_shipped_oracles_are_current(folder: Path) -> None:
     """Every stored answer equals sympy's answer computed now, and every declared key is stored."""
     checked = 0
@@ -74,4 +74,4 @@ def test_shipped_oracles_are_current(folder: Path) -> None:
             assert oracle.missing == [], f"{path.name}: run python -m grader.checks.oracle {folder}"
             assert stale_keys(oracle) == [], f"{path.name}: run python -m grader.checks.oracle {folder}"
             checked += 1
-    assert checked >= 2
+    assert checked >= 1
