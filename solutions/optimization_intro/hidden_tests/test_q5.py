@@ -14,8 +14,8 @@ that float rounding is not amplified: correct float64 code stays within
 
 from __future__ import annotations
 
-import functools
 import math
+from typing import Any
 
 import pytest
 import sympy
@@ -23,6 +23,7 @@ import torch
 
 from grader.checks import symbolic
 from grader.checks.numeric import assert_close, assert_tensor
+from grader.checks.oracle import Oracle
 from grader.errors import CheckFailure
 from grader.specs import Elementwise, Vector
 
@@ -60,12 +61,37 @@ ELEMENTWISE = {
 SHAPES = [(), (7,), (3, 4), (2, 3, 2)]
 
 
-@functools.cache
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def derivative_points(name: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    """Seeded points in [-3, 3]."""
+    gen = torch.Generator().manual_seed(len(shape) * 31 + len(name))
+    return (torch.rand(shape, generator=gen, dtype=torch.float64) * 6 - 3).to(dtype)
+
+
+def exact_derivative(key: str) -> list[float]:
+    """sympy's derivative at the points of ``name/shape/dtype``, flattened."""
+    name, shape, dtype = key.split("/")
+    points = derivative_points(name, tuple(int(n) for n in shape.split("x") if n), getattr(torch, dtype))
+    return symbolic.derivative_values(ELEMENTWISE[name], X, points).reshape(-1).tolist()
+
+
+def derivative_key(name: str, shape: tuple[int, ...], dtype: torch.dtype) -> str:
+    return f"{name}/{'x'.join(map(str, shape))}/{dtype_name(dtype)}"
+
+
+# The exact derivatives and paths at 50 digits take most of a second: computed when the assignment is authored.
+EXACT_DERIVATIVES = Oracle(__file__, "derivatives", exact_derivative,
+                           [derivative_key(n, s, d) for n in ELEMENTWISE for s in SHAPES
+                            for d in (torch.float64, torch.float32)])
+
+
 def derivative_case(name: str, shape: tuple[int, ...], dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """Seeded points in [-3, 3] and the exact derivative there."""
-    gen = torch.Generator().manual_seed(len(shape) * 31 + len(name))
-    points = (torch.rand(shape, generator=gen, dtype=torch.float64) * 6 - 3).to(dtype)
-    return points, symbolic.derivative_values(ELEMENTWISE[name], X, points)
+    want = torch.tensor(EXACT_DERIVATIVES(derivative_key(name, shape, dtype)), dtype=torch.float64).reshape(shape)
+    return derivative_points(name, shape, dtype), want
 
 
 @DERIVATIVE
@@ -135,10 +161,25 @@ def spec(name: str) -> Elementwise | Vector:
     return Elementwise(expr, variables[0]) if isinstance(x0, float) else Vector(expr, variables)
 
 
-@functools.cache
+def exact_path_rows(key: str) -> list[Any]:
+    """sympy's trajectory for ``name/dtype/num_steps``, from x0 as sent in that dtype."""
+    name, dtype, steps = key.split("/")
+    expr, variables, _, lr, _ = DESCENTS[name]
+    return symbolic.descent_path(expr, variables, start(name, getattr(torch, dtype)), lr, int(steps)).tolist()
+
+
+def path_key(name: str, dtype: torch.dtype, num_steps: int | None = None) -> str:
+    return f"{name}/{dtype_name(dtype)}/{DESCENTS[name][4] if num_steps is None else num_steps}"
+
+
+FEW_STEPS = ("parabola", "saddle_near", "four_vars")
+EXACT_PATHS = Oracle(__file__, "paths", exact_path_rows,
+                     [*(path_key(n, d) for n in DESCENTS for d in (torch.float64, torch.float32)),
+                      *(path_key(n, torch.float64, k) for n in FEW_STEPS for k in (0, 1))])
+
+
 def exact_path(name: str, dtype: torch.dtype, num_steps: int | None = None) -> torch.Tensor:
-    expr, variables, _, lr, steps = DESCENTS[name]
-    return symbolic.descent_path(expr, variables, start(name, dtype), lr, steps if num_steps is None else num_steps)
+    return torch.tensor(EXACT_PATHS(path_key(name, dtype, num_steps)), dtype=torch.float64)
 
 
 def check_path(got: object, x0: torch.Tensor, want: torch.Tensor, dtype: torch.dtype, what: str) -> None:
@@ -161,7 +202,7 @@ def test_gradient_descent(submission, name, dtype):
 
 
 @DESCENT
-@pytest.mark.parametrize("name", ["parabola", "saddle_near", "four_vars"])
+@pytest.mark.parametrize("name", FEW_STEPS)
 @pytest.mark.parametrize("num_steps", [0, 1])
 def test_few_steps(submission, name, num_steps):
     x0 = start(name, torch.float64)
