@@ -53,6 +53,30 @@ class Limits:
             changes[key] = _parse(key, value, "float" in str(known[key]))
         return replace(self, **changes)
 
+    def explain(self, ename: str, evalue: str) -> str:
+        """Which limit an error from the submission's code points to, as a clause to append ("" if none).
+
+        The kernel reports a hit limit as an ordinary error in the student's
+        process (MemoryError, EFBIG, EMFILE, EAGAIN from fork); saying which
+        limit it was is the difference between a puzzle and a hint.
+        """
+        if ename == "MemoryError":
+            return f" (the memory limit is {_size(self.memory)})"
+        if "File too large" in evalue or "[Errno 27]" in evalue:
+            return f" (the file size limit is {_size(self.file_size)})"
+        if "Too many open files" in evalue or "[Errno 24]" in evalue:
+            return f" (the open files limit is {self.open_files})"
+        if ename == "BlockingIOError" or "[Errno 11]" in evalue:
+            return f" (the process limit is {self.processes}, threads included)"
+        return ""
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:g} {unit}"
+    return f"{n} bytes"
+
 
 def _parse(key: str, value: Any, is_float: bool) -> float | int:
     if isinstance(value, bool):

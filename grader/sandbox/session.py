@@ -119,7 +119,10 @@ class WorkerSession:
         except _Died as died:
             return CellOutcome(index, "crashed", ename="WorkerDied", evalue=f"the notebook's process {died}")
         status: CellStatus = "ok" if reply.get("status") == "ok" else "error"
-        return CellOutcome(index, status, *(_text(reply.get(k)) for k in ("output", "ename", "evalue", "traceback")))
+        output, ename, evalue, traceback = (_text(reply.get(k)) for k in ("output", "ename", "evalue", "traceback"))
+        if status == "error":
+            evalue += self.limits.explain(ename, evalue)
+        return CellOutcome(index, status, output, ename, evalue, traceback)
 
     def _ensure_worker(self) -> None:
         """Start or replace the worker, replaying the cells that completed."""
@@ -178,8 +181,9 @@ class WorkerSession:
             detail = f" (`{name}` is a {kind}, not a function)" if kind else ""
             raise MissingFunction(f"the notebook does not define a function `{name}`{detail}")
         if status == "raised":
-            evalue = _text(reply.get("evalue"))
-            raise StudentException(f"`{name}` raised {_text(reply.get('ename'))}" + (f": {evalue}" if evalue else ""))
+            ename, evalue = _text(reply.get("ename")), _text(reply.get("evalue"))
+            raise StudentException(f"`{name}` raised {ename}" + (f": {evalue}" if evalue else "")
+                                   + self.limits.explain(ename, evalue))
         raise BadResult(f"`{name}` produced a reply the grader cannot read")
 
     def stats(self) -> dict[str, float]:
