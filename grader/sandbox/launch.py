@@ -180,7 +180,7 @@ def jail_config(root: Path, workdir: Path, python: str, cgroups: WorkerCgroups) 
     return json.dumps({
         "root": str(root),
         "workdir": str(workdir),
-        "readonly": runtime_paths(python, project) + [str(package)],
+        "readonly": [*runtime_paths(python, project), str(package)],
         # The worker's PYTHONPATH is the package's parent: the import system lists it (and sees only grader/).
         "listable": [str(project)],
         "cgroups": cgroups.procs_files(),

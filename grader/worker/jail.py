@@ -9,6 +9,7 @@ a refused layer is skipped, never fatal:
   grader created (see :mod:`grader.sandbox.cgroups`);
 - ``userns``: an unprivileged user namespace, for non-root users only, which
   makes the other namespaces possible;
+- ``ipcns``, ``utsns``: System V IPC and host name of its own;
 - ``netns``: a new network namespace with only ``lo``, down: no connection at
   all, loopback included;
 - ``pidns``: a new PID namespace; the process forks, the child is its PID 1
@@ -36,7 +37,7 @@ import platform
 import signal
 import struct
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
 ENV_VAR = "GRADER_JAIL"
@@ -354,9 +355,9 @@ def fork_into_pid_namespace(keep_fds: Sequence[int]) -> None:
         signal.signal(signum, forward)
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
-        signum = os.WTERMSIG(status)
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
+        death = os.WTERMSIG(status)
+        signal.signal(death, signal.SIG_DFL)
+        os.kill(os.getpid(), death)
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
 
@@ -402,8 +403,8 @@ def enter(config: JailConfig, keep_fds: Sequence[int]) -> tuple[list[str], list[
     else:
         namespaces = _attempt(layers, "userns", lambda: enter_user_namespace(flags), failures)
     if not namespaces:
-        return layers + _finish(root=False, uid=uid, gid=gid, config=config, failures=failures), failures
-    layers += ["netns", "ipcns"]
+        return layers + _finish(change_uid=False, uid=uid, gid=gid, config=config, failures=failures), failures
+    layers += ["netns", "ipcns", "utsns"]
     fork_into_pid_namespace(keep_fds)
     layers.append("pidns")
     inner_uid, inner_gid = (uid, gid) if root else (0, 0)
@@ -414,13 +415,14 @@ def enter(config: JailConfig, keep_fds: Sequence[int]) -> tuple[list[str], list[
 
     _attempt(layers, "mountns", filesystem, failures)
     # Without its own root, an unprivileged uid may not reach the Python installation (under /root here).
-    return layers + _finish(root=root and "mountns" in layers, uid=uid, gid=gid, config=config, failures=failures), failures
+    change_uid = root and "mountns" in layers
+    return layers + _finish(change_uid=change_uid, uid=uid, gid=gid, config=config, failures=failures), failures
 
 
-def _finish(root: bool, uid: int, gid: int, config: JailConfig, failures: list[str]) -> list[str]:
+def _finish(change_uid: bool, uid: int, gid: int, config: JailConfig, failures: list[str]) -> list[str]:
     """The layers that need no namespace: a uid of its own, no new privileges, seccomp."""
     layers: list[str] = []
-    if root:
+    if change_uid:
         _attempt(layers, "uid", lambda: drop_privileges(uid, gid, config.workdir), failures)
         with contextlib.suppress(OSError):  # a uid change clears the parent-death signal
             prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -429,7 +431,7 @@ def _finish(root: bool, uid: int, gid: int, config: JailConfig, failures: list[s
     return layers
 
 
-def enter_from_env(environ: dict[str, str], keep_fds: Sequence[int]) -> tuple[list[str], list[str]]:
+def enter_from_env(environ: MutableMapping[str, str], keep_fds: Sequence[int]) -> tuple[list[str], list[str]]:
     """Read (and remove) the grader's jail configuration from the environment and apply it."""
     text = environ.pop(ENV_VAR, "")
     if not text:

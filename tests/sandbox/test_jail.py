@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.slow,
 
 AS_ROOT = os.geteuid() == 0
 ALL_LAYERS = {"process", "process-group", "rlimit-as", "rlimit-cpu", "rlimit-fsize", "rlimit-nofile", "rlimit-nproc",
-              "netns", "ipcns", "pidns", "mountns", "uid", "no-new-privs", "seccomp",
+              "netns", "ipcns", "utsns", "pidns", "mountns", "uid", "no-new-privs", "seccomp",
               "cgroup-memory", "cgroup-pids", "cgroup-kill"}
 LIMITS = Limits(cell_timeout=20, call_timeout=10, interrupt_grace=2, processes=16)
 
