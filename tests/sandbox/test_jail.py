@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +20,7 @@ from grader.limits import Limits
 from grader.proxy import Submission
 from grader.sandbox.launch import spawn_worker
 from grader.sandbox.session import WorkerSession
+from grader.worker.jail import ENV_VAR, JailConfig
 
 REPO = Path(grader.__file__).resolve().parent.parent  # the project whose grader/ the worker sees
 
@@ -230,3 +235,49 @@ def zombie(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+UNPRIVILEGED_PROBE = """
+import json, os, socket, sys
+from grader.worker.jail import enter_from_env
+layers, failures = enter_from_env(os.environ, [])
+checks = {"pid": os.getpid(), "project": sorted(os.listdir(sys.argv[1]))}
+try:
+    socket.create_connection(("127.0.0.1", 9), timeout=1)
+except OSError as error:
+    checks["network"] = type(error).__name__
+try:
+    open("/usr/escape", "w")
+except OSError as error:
+    checks["write"] = type(error).__name__
+print(json.dumps({"layers": layers, "failures": failures, "checks": checks}))
+"""
+
+
+@pytest.mark.skipif(not (AS_ROOT and os.path.exists("/usr/bin/python3") and shutil.which("setpriv")),
+                    reason="needs root (to become nobody), a system python3 and setpriv")
+def test_a_non_root_user_gets_a_user_namespace_and_the_other_layers() -> None:
+    """The laptop case: nobody, no cgroups; the jail alone (the system Python, no torch needed)."""
+    base = Path(tempfile.mkdtemp(prefix="grader-jail-test-"))
+    try:
+        (base / "work").mkdir()
+        (base / "root").mkdir()
+        for path in (base, base / "work", base / "root"):
+            os.chown(path, 65534, 65534)
+        base.chmod(0o755)
+        config = JailConfig(root=str(base / "root"), workdir=str(base / "work"),
+                            readonly=[str(Path(grader.__file__).resolve().parent)],  # /usr is always bound
+                            listable=[str(REPO)])
+        env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), ENV_VAR: config.to_json()}
+        proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3",
+                               "-c", UNPRIVILEGED_PROBE, str(REPO)], env=env, cwd=base / "work",
+                              capture_output=True, text=True, timeout=60)
+        if "ModuleNotFoundError" in proc.stderr or "readable" in proc.stderr:
+            pytest.skip(f"the system Python cannot import this checkout as nobody: {proc.stderr[-300:]}")
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads(proc.stdout)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    assert report["layers"] == ["userns", "netns", "ipcns", "utsns", "pidns", "mountns", "no-new-privs", "seccomp"]
+    assert report["failures"] == []
+    assert report["checks"] == {"pid": 1, "project": ["grader"], "network": "OSError", "write": "OSError"}
