@@ -211,6 +211,9 @@ def make_root(config: JailConfig, uid: int, gid: int) -> None:
         with open(os.path.join(dev, name), "a"):
             pass
         mount(f"/dev/{name}", os.path.join(dev, name), None, MS_BIND)
+    # multiprocessing's locks and queues need POSIX shared memory; it counts against the memory group.
+    shm = _mkdirs(root, "/dev/shm", ["/dev"])
+    mount("tmpfs", shm, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m")
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, os.path.join(dev, name))

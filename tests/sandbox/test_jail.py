@@ -113,6 +113,8 @@ def test_writing_outside_the_working_directory_fails(session: WorkerSession, sub
     for path in ("/tmp/escape", "/escape", "/usr/escape", "/etc/passwd", f"{sys.prefix}/escape"):
         assert sub.attempt(f"open({path!r}, 'a')")[0] == "error", path
     assert sub.attempt("open('inside.txt', 'w').write('x')") == ["ok", "1"]
+    # multiprocessing's locks need /dev/shm (a small tmpfs of the worker's own).
+    assert sub.attempt("__import__('multiprocessing').Lock().acquire()") == ["ok", "True"]
 
 
 def test_unprivileged_uid_and_own_pid_namespace(session: WorkerSession, sub: Submission) -> None:
