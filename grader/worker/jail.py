@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import json
 import os
-import platform
 import signal
 import struct
 import sys
@@ -107,7 +105,8 @@ class JailConfig:
 
 
 def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    # The interpreter is linked against libc: no need for ctypes.util.find_library, which runs ldconfig.
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _check(result: int, what: str) -> None:
@@ -142,7 +141,7 @@ _SYSCALLS = {  # the system calls the jail uses or denies, by architecture
 
 def pivot_into(new_root: str) -> None:
     """Make ``new_root`` this mount namespace's root and detach the old one."""
-    number = _SYSCALLS.get(platform.machine(), {}).get("pivot_root")
+    number = _SYSCALLS.get(os.uname().machine, {}).get("pivot_root")
     if number is None:
         raise JailError(errno.ENOSYS, "pivot_root: unknown architecture")
     os.chdir(new_root)
@@ -317,7 +316,7 @@ def seccomp_program() -> list[tuple[int, int, int, int]]:
 
 def install_seccomp() -> None:
     """Install the filter on this thread (inherited by threads and children started later)."""
-    if platform.machine() != "x86_64":
+    if os.uname().machine != "x86_64":
         raise JailError(errno.ENOSYS, "seccomp: the filter is written for x86_64 only")
     program = seccomp_program()
     buffer = ctypes.create_string_buffer(b"".join(struct.pack("=HBBI", *insn) for insn in program))
