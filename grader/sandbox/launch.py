@@ -6,22 +6,33 @@ The worker is a fresh interpreter (never a fork of a process that holds tests,
 the reference or grades) in its own session and process group, with a new
 temporary working directory and a scrubbed environment; it talks to the grader
 over two inherited pipes.
+
+On Linux the launcher also creates the worker's control groups
+(:mod:`grader.sandbox.cgroups`) and tells the worker what its jail
+(:mod:`grader.worker.jail`) may show of the file system: the Python
+installation and the ``grader`` package directory, never the project root
+with ``solutions/`` and the tests. ``GRADER_ISOLATION=off`` in the grader's
+environment (or ``isolate=False``) turns the jail and the groups off, for
+benchmarks and debugging.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grader
+from grader.sandbox.cgroups import WorkerCgroups, create_worker_cgroups
 
 # Variables passed through unchanged: locating programs and libraries, and the
 # OpenBLAS settings some processors here need to compute correctly.
@@ -36,6 +47,9 @@ class WorkerProcess:
     to_worker: int
     from_worker: int
     workdir: Path
+    base: Path | None = None  # holds the working directory and the jail's mount point
+    cgroups: WorkerCgroups = field(default_factory=WorkerCgroups)
+    memory_exceeded: bool = False  # set by close(): the memory group's OOM killer struck
 
     @property
     def pid(self) -> int:
@@ -47,8 +61,18 @@ class WorkerProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(self.popen.pid, signal.SIGINT)
 
+    def memory_limit_hit(self) -> bool:
+        """Whether the worker's memory group ran out of memory (the OOM killer struck)."""
+        return self.memory_exceeded or self.cgroups.memory_limit_hit()
+
     def kill(self) -> None:
-        """Kill the worker's whole process group and wait for the worker."""
+        """Kill everything the worker started and wait for the worker.
+
+        Three paths, each enough alone: the control groups (``cgroup.kill``,
+        which also reaches ``setsid`` escapees), the process group, and the
+        outer worker process, whose death kills its PID namespace.
+        """
+        self.cgroups.kill()
         if sys.platform != "win32":
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.popen.pid, signal.SIGKILL)
@@ -56,12 +80,14 @@ class WorkerProcess:
         self.popen.wait()
 
     def close(self) -> None:
-        """Kill the worker, close the pipes and remove the working directory."""
+        """Kill the worker, close the pipes, remove the working directory and the groups."""
         self.kill()
+        self.memory_exceeded = self.memory_limit_hit()
+        self.cgroups.remove()
         for fd in (self.to_worker, self.from_worker):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        shutil.rmtree(self.base or self.workdir, ignore_errors=True)
 
     def startup_log(self, limit: int = 2000) -> str:
         """The tail of what the worker printed before it took over its streams."""
@@ -96,10 +122,26 @@ def worker_environment(workdir: Path, limits: Mapping[str, str]) -> dict[str, st
     return env
 
 
-def spawn_worker(limits: Mapping[str, str], python: str = sys.executable) -> WorkerProcess:
-    """Start a worker process; it announces itself with a ``ready`` frame."""
-    workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+def spawn_worker(limits: Mapping[str, str], python: str = sys.executable,
+                 isolate: bool | None = None) -> WorkerProcess:
+    """Start a worker process; it announces itself with a ``ready`` frame.
+
+    ``isolate`` (default: unless ``GRADER_ISOLATION=off``) puts the worker in
+    its control groups and jail on Linux, as far as the platform allows.
+    """
+    if isolate is None:
+        isolate = os.environ.get("GRADER_ISOLATION", "").lower() not in ("off", "0", "no")
+    base = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+    workdir = base / "work"
+    workdir.mkdir()
     _seed_matplotlib_cache(workdir / ".matplotlib")
+    env = worker_environment(workdir, limits)
+    cgroups = WorkerCgroups()
+    if isolate and sys.platform.startswith("linux"):
+        cgroups = create_worker_cgroups(int(env.get("GRADER_LIMIT_MEMORY", 2 * 2**30)),
+                                        int(env.get("GRADER_LIMIT_PROCESSES", 64)))
+        (base / "root").mkdir()
+        env[JAIL_VARIABLE] = jail_config(base / "root", workdir, python, cgroups)
     down_r, down_w = os.pipe()
     up_r, up_w = os.pipe()
     log = open(workdir / "worker-start.log", "wb")  # noqa: SIM115 - handed to the child
@@ -107,7 +149,7 @@ def spawn_worker(limits: Mapping[str, str], python: str = sys.executable) -> Wor
         popen = subprocess.Popen(
             [python, "-m", "grader.worker", str(down_r), str(up_w)],
             cwd=workdir,
-            env=worker_environment(workdir, limits),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -117,13 +159,60 @@ def spawn_worker(limits: Mapping[str, str], python: str = sys.executable) -> Wor
     except OSError:
         for fd in (down_r, down_w, up_r, up_w):
             os.close(fd)
-        shutil.rmtree(workdir, ignore_errors=True)
+        cgroups.remove()
+        shutil.rmtree(base, ignore_errors=True)
         raise
     finally:
         log.close()
     os.close(down_r)
     os.close(up_w)
-    return WorkerProcess(popen, down_w, up_r, workdir)
+    return WorkerProcess(popen, down_w, up_r, workdir, base, cgroups)
+
+
+# The variable of grader.worker.jail (not imported: that is the worker's side).
+JAIL_VARIABLE = "GRADER_JAIL"
+
+
+def jail_config(root: Path, workdir: Path, python: str, cgroups: WorkerCgroups) -> str:
+    """The worker's jail configuration, as JSON (the format of ``grader.worker.jail.JailConfig``)."""
+    package = Path(grader.__file__).resolve().parent
+    project = package.parent
+    return json.dumps({
+        "root": str(root),
+        "workdir": str(workdir),
+        "readonly": [*runtime_paths(python, project), str(package)],
+        # The worker's PYTHONPATH is the package's parent: the import system lists it (and sees only grader/).
+        "listable": [str(project)],
+        "cgroups": cgroups.procs_files(),
+    })
+
+
+def runtime_paths(python: str, project: Path) -> list[str]:
+    """The directories of the Python installation the worker needs, none holding the project.
+
+    The prefixes (a venv's and its base), the site-packages directories and
+    any other ``site-packages`` entry of ``sys.path``; a path that contains
+    the project root is left out (it would show ``solutions/``), and so is
+    one inside the project unless it is inside a prefix (a venv in the clone).
+    """
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    executable = Path(os.path.realpath(python)).parent.parent
+    candidates = {*prefixes, str(executable), *site.getsitepackages(),
+                  *(p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p))}
+    real = sorted({os.path.realpath(p) for p in candidates if os.path.isdir(p)})
+    project_real = os.path.realpath(project)
+
+    def inside(path: str, parent: str) -> bool:
+        return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+    kept: list[str] = []
+    for path in real:
+        if inside(project_real, path) or any(inside(path, k) for k in kept):
+            continue
+        if inside(path, project_real) and not any(inside(path, p) for p in prefixes):
+            continue
+        kept.append(path)
+    return kept
 
 
 def _seed_matplotlib_cache(target: Path) -> None:

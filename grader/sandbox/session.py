@@ -251,10 +251,14 @@ class WorkerSession:
                 worker.popen.wait(timeout=1.0)
         worker.close()
         self.restarts += 1
-        return _Died("was stopped" if killed_by_us else _death_reason(worker.popen.returncode))
+        if killed_by_us:
+            return _Died("was stopped")
+        return _Died(_death_reason(worker.popen.returncode, self.limits.memory if worker.memory_exceeded else None))
 
 
-def _death_reason(code: int | None) -> str:
+def _death_reason(code: int | None, memory_limit: int | None = None) -> str:
+    if memory_limit is not None:
+        return f"was killed for using more memory than its limit ({memory_limit / 2**20:g} MiB)"
     if code is None:
         return "stopped answering"
     if code >= 0:

@@ -16,9 +16,12 @@ from collections.abc import Mapping
 # memory the student may use (torch alone maps about 700 MiB; see
 # SANDBOX-NOTES.md). RLIMIT_AS is only a backstop for real memory limits.
 RUNTIME_ADDRESS_SPACE = 2 * 2**30
+# With a memory control group enforcing the real limit, the address-space limit
+# is only a backstop and must not fire first (an allocation is mapped whole).
+BACKSTOP_ADDRESS_SPACE = 4 * 2**30
 
 
-def apply_limits(env: Mapping[str, str]) -> list[str]:
+def apply_limits(env: Mapping[str, str], cgroup_memory: bool = False) -> list[str]:
     """Apply the GRADER_LIMIT_* limits to this process; return the layers applied."""
     if sys.platform == "win32":
         return ["process"]
@@ -32,7 +35,7 @@ def apply_limits(env: Mapping[str, str]) -> list[str]:
     layers = ["process", "process-group"]
     memory = int(env.get("GRADER_LIMIT_MEMORY", 2 * 2**30))
     if sys.platform.startswith("linux"):
-        setlimit(resource.RLIMIT_AS, memory + RUNTIME_ADDRESS_SPACE)
+        setlimit(resource.RLIMIT_AS, memory + (BACKSTOP_ADDRESS_SPACE if cgroup_memory else RUNTIME_ADDRESS_SPACE))
         layers.append("rlimit-as")
     # One more second of hard CPU time would let SIGXCPU be caught; equal limits kill.
     setlimit(resource.RLIMIT_CPU, int(env.get("GRADER_LIMIT_CPU_TIME", 600)))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import random
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,10 +30,14 @@ from grader.worker.confine import apply_limits
 from grader.worker.execute import CappedWriter, error_text, make_shell, run_cell, student_traceback
 
 
-def main() -> None:
-    """Run the worker: confine, import the libraries, seed, serve until told to exit."""
+def main(jail_layers: Sequence[str] = ()) -> None:
+    """Run the worker: confine, import the libraries, seed, serve until told to exit.
+
+    ``jail_layers`` are the isolation layers :mod:`grader.worker.jail` applied
+    before this module (and torch) was imported.
+    """
     read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
-    layers = apply_limits(os.environ)
+    layers = apply_limits(os.environ, cgroup_memory="cgroup-memory" in jail_layers) + list(jail_layers)
     _redirect_standard_streams()
     torch.set_num_threads(1)
     random.seed(0)
