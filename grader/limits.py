@@ -61,9 +61,9 @@ class Limits:
         limit it was is the difference between a puzzle and a hint.
         """
         if ename == "MemoryError":
-            return f" (the memory limit is {_size(self.memory)})"
+            return f" (the memory limit is {format_size(self.memory)})"
         if "File too large" in evalue or "[Errno 27]" in evalue:
-            return f" (the file size limit is {_size(self.file_size)})"
+            return f" (the file size limit is {format_size(self.file_size)})"
         if "Too many open files" in evalue or "[Errno 24]" in evalue:
             return f" (the open files limit is {self.open_files})"
         if ename == "BlockingIOError" or "[Errno 11]" in evalue:
@@ -71,7 +71,8 @@ class Limits:
         return ""
 
 
-def _size(n: int) -> str:
+def format_size(n: int) -> str:
+    """A byte count for people: '2 GiB', '64 MiB'."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= scale:
             return f"{n / scale:g} {unit}"

@@ -29,7 +29,7 @@ from grader.errors import (
     StudentException,
     WorkerDied,
 )
-from grader.limits import Limits
+from grader.limits import Limits, format_size
 from grader.sandbox.launch import WorkerProcess, spawn_worker
 
 CellStatus = Literal["ok", "error", "timeout", "crashed"]
@@ -258,7 +258,7 @@ class WorkerSession:
 
 def _death_reason(code: int | None, memory_limit: int | None = None) -> str:
     if memory_limit is not None:
-        return f"was killed for using more memory than its limit ({memory_limit / 2**20:g} MiB)"
+        return f"was killed for going over the memory limit ({format_size(memory_limit)})"
     if code is None:
         return "stopped answering"
     if code >= 0:

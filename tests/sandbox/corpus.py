@@ -121,8 +121,11 @@ CASES: tuple[Case, ...] = (
     Case("sys.exit in a function", ("def halve(x):\n    sys.exit(0)",), lost=frozenset({"halve"}), says="SystemExit"),
     Case("os._exit in a function", ("def add(a, b):\n    os._exit(1)",), lost=frozenset({"add"}),
          says="exited with status 1"),
-    Case("killing its process group", ("def add(a, b):\n    os.killpg(os.getpgrp(), signal.SIGKILL)",),
-         lost=frozenset({"add"}), says="killed"),
+    # Inside its own PID namespace the worker is PID 1, which a signal from inside cannot kill: nothing happens.
+    Case("killing its process group", (_p(
+        "def add(a, b):",
+        "    os.killpg(os.getpgrp(), signal.SIGKILL)",
+        "    return a - b"),), lost=frozenset({"add"})),
     Case("killing its parent", (_p(
         "def add(a, b):",
         "    os.kill(os.getppid(), signal.SIGKILL)",
@@ -132,7 +135,7 @@ CASES: tuple[Case, ...] = (
         "def add(a, b):",
         "    for pid in os.listdir('/proc'):",
         "        try:",
-        "            if pid.isdigit() and b'grader\\0check' in open(f'/proc/{pid}/cmdline', 'rb').read() \\",
+        "            if pid.isdigit() and b'grader\\0check' in open(f'/proc/{{pid}}/cmdline', 'rb').read() \\",
         "                    and int(pid) != os.getpid():",
         "                os.kill(int(pid), signal.SIGKILL)",
         "        except OSError:",

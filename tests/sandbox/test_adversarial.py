@@ -11,18 +11,7 @@ from .corpus import CASES, PARTS, Case, run_case
 
 pytestmark = pytest.mark.slow
 
-# Attacks that succeed against the process boundary and rlimits alone: the
-# namespaces, the unprivileged uid and the cgroups of the sandbox stop them.
-NEEDS_LAYERS = {"killing its parent", "killing the grader by name", "bounded fork storm",
-                "touching memory just past the limit", "reading the hidden tests and the reference",
-                "connecting to a server on 127.0.0.1", "rewriting the tests and planting a conftest.py",
-                "writing outside its directory"}
-PARAMS = [pytest.param(c, id=c.name.replace(" ", "_"), marks=[pytest.mark.xfail(
-              reason="needs the sandbox layers (issue 4, in progress)", strict=True)] if c.name in NEEDS_LAYERS else [])
-          for c in CASES]
-
-
-@pytest.mark.parametrize("case", PARAMS)
+@pytest.mark.parametrize("case", CASES, ids=[c.name.replace(" ", "_") for c in CASES])
 def test_attack_is_graded_honestly_and_leaves_no_trace(case: Case, tmp_path: Path) -> None:
     outcome = run_case(case, tmp_path)
     assert outcome.grade is not None, f"no grade (exit {outcome.exit_code}): {outcome.stderr[-500:]}"

@@ -192,7 +192,7 @@ def test_a_submission_past_the_memory_limit_is_killed_and_the_grader_knows() -> 
                                    "print('after')"])
         need(s, "cgroup-memory")
     assert outcomes[0].status == "crashed", outcomes[0]
-    assert "more memory than its limit (512 MiB)" in outcomes[0].evalue
+    assert "over the memory limit (512 MiB)" in outcomes[0].evalue
     assert outcomes[1].status == "ok" and outcomes[1].output == "after\n"
 
 
