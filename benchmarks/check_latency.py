@@ -3,8 +3,11 @@
 The floor is what any grader must pay: a fresh ``python`` that imports torch,
 numpy and sympy and runs the notebook's code cells (IPython magics dropped).
 ``grader check`` adds the sandboxed worker, the grader's own imports, pytest
-and the public + hidden tests. Timings on shared machines are noisy: runs are
-interleaved and the ratio of medians is what to read.
+and the public + hidden tests. The last row grades the same with
+``GRADER_ISOLATION=off`` (the worker process, its rlimits and process group,
+without namespaces, uid change, seccomp or cgroups): the sandbox's cost.
+Timings on shared machines are noisy: runs are interleaved and the ratio of
+medians is what to read.
 
     python benchmarks/check_latency.py [--runs 5]
 """
@@ -58,19 +61,27 @@ def main() -> None:
         check_cmd = [sys.executable, "-m", "grader", "check", str(MASTER), "--solutions", str(REPO / "solutions"),
                      "--json", str(grade_json)]
         public_cmd = [sys.executable, "-m", "grader", "check", str(MASTER)]
-        commands = {"floor (python + cells)": floor_cmd, "grader check (public tests)": public_cmd,
-                    "grader check (public+hidden)": check_cmd}
-        for command in commands.values():  # warm the file cache
-            timed(command, env)
+        bare = {**env, "GRADER_ISOLATION": "off"}
+        commands = {"floor (python + cells)": (floor_cmd, env), "grader check (public tests)": (public_cmd, env),
+                    "grader check (public+hidden)": (check_cmd, env),
+                    "  same, process boundary only": ([*check_cmd[:-1], str(Path(tmp) / "bare.json")], bare)}
+        for command, command_env in commands.values():  # warm the file cache
+            timed(command, command_env)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
-            for name, command in commands.items():
-                times[name].append(timed(command, env))
+            for name, (command, command_env) in commands.items():
+                times[name].append(timed(command, command_env))
         grade = json.loads(grade_json.read_text())
+        bare_grade = json.loads((Path(tmp) / "bare.json").read_text())
     floor = statistics.median(times["floor (python + cells)"])
     print(f"{'':32}{'median s':>10}{'min s':>10}{'ratio':>8}")
     for name, values in times.items():
         print(f"{name:32}{statistics.median(values):10.2f}{min(values):10.2f}{statistics.median(values) / floor:7.2f}x")
+    isolated = statistics.median(times["grader check (public+hidden)"])
+    print(f"sandbox overhead: all layers / process boundary only = "
+          f"{isolated / statistics.median(times['  same, process boundary only']):.3f}")
+    print(f"layers: {', '.join(grade['sandbox'])}")
+    print(f"without isolation: {', '.join(bare_grade['sandbox'])} (score {bare_grade['score']:g})")
     tests = sum(len(q["tests"]) for q in grade["questions"])
     print(f"(score {grade['score']:g}/{grade['max_score']:g}, {len(grade['questions'])} questions, {tests} tests)")
     timings = grade.get("timings", {})

@@ -72,14 +72,6 @@ HIDDEN_TESTS = REPO / "solutions" / "optimization_intro" / "hidden_tests"
 CATALOGUES = (REPO / "tests" / "assignment" / "test_wrong_submissions_q7.py",
               REPO / "tests" / "assignment" / "test_wrong_submissions_q6_q8.py")
 REFERENCE = "reference"
-# Test function -> the most seeds it gets: the tests too slow for 1000 seeds in 20 minutes on 2 cores. At 1000
-# seeds the audit needs ~2630 s of CPU, 2230 of them in these three (1000-step noisy descents on the reference
-# and on three or two mutants: 0.92, 0.76 and 0.55 s of CPU a seed); 800 seeds each bring it to ~2180 s.
-SEED_CAPS: dict[str, int] = {
-    "test_noise_is_added_after_the_step": 800,
-    "test_noise_scale_on_a_flat_function": 800,
-    "test_noise_is_fresh_at_every_step_and_coordinate": 800,
-}
 _WORKER_EXTENSIONS = {"fn": torchexpr.from_node, "dist": samplers.from_node, "generator": codec.decode_generator}
 
 
@@ -215,11 +207,7 @@ def _no_submission() -> Submission:
 
 def collect_cases(seeds: int, pattern: str | None = None, folder: Path = HIDDEN_TESTS,
                   mutants: Mapping[str, Mutant] | None = None) -> list[Case]:
-    """The marked items (whose name matches ``pattern``), each with its seed count; checks the ``catches``.
-
-    Without a pattern the slowest tests are capped (:data:`SEED_CAPS`) so the whole audit fits in about
-    20 minutes; tests picked by a pattern get all ``seeds``.
-    """
+    """The marked items (whose name matches ``pattern``), each with the seed count; checks the ``catches``."""
     mutants = load_mutants() if mutants is None else mutants
     cases = []
     for item in collect_items(folder):
@@ -232,7 +220,7 @@ def collect_cases(seeds: int, pattern: str | None = None, folder: Path = HIDDEN_
             raise AuditError(f"{name}: unknown mutant(s) {', '.join(unknown)} in catches")
         callspec = getattr(item, "callspec", None)
         cases.append(Case(name, part, mark, item.function, dict(callspec.params) if callspec else {},
-                          seeds if pattern else min(seeds, SEED_CAPS.get(item.originalname, seeds))))
+                          seeds))
     if not cases:
         raise AuditError(f"no montecarlo-marked test in {folder}" + (f" matches {pattern!r}" if pattern else ""))
     return cases
@@ -532,8 +520,6 @@ def format_report(audit: Audit) -> str:
             event(f"{name} crashed", tally.first_crash)
             if name in row.misses() and tally.first_pass is not None:
                 event(f"{name} passed", (tally.first_pass, ""))
-    if any(row.case.seeds < max(r.case.seeds for r in audit.rows) for row in audit.rows):
-        lines.append("* fewer seeds: the test is too slow for the full count (SEED_CAPS)")
     if details:
         lines += ["details:", *details]
     runs = sum(row.reference.runs for row in audit.rows)
@@ -586,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seeds", type=int, default=1000, help="seeds per test (default: 1000)")
     parser.add_argument("--tests", metavar="PATTERN",
-                        help="only the tests whose name matches this regular expression (all get --seeds, uncapped)")
+                        help="only the tests whose name matches this regular expression")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes (default: one per CPU)")
     args = parser.parse_args(argv)
 
