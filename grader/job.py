@@ -1,6 +1,6 @@
 """What to grade: a notebook, its assignment, its solutions and limits, all checked.
 
-Light on imports on purpose (no torch, sympy or pytest), so that the command
+Light on imports on purpose (no torch, sympy, pytest or nbformat), so that the command
 line can check its input and start the worker before the heavy imports.
 """
 
@@ -32,9 +32,13 @@ class Job:
 
 
 def prepare(notebook: Path, assignment: str | None = None, solutions: Path | None = None,
-            limits: Mapping[str, Any] | None = None) -> Job:
-    """Read the notebook and find its assignment and solutions; InputError if any is wrong."""
-    nb = read_notebook(notebook)
+            limits: Mapping[str, Any] | None = None, validate: bool = True) -> Job:
+    """Read the notebook and find its assignment and solutions; InputError if any is wrong.
+
+    ``validate=False`` leaves the schema check of an nbformat 4 file to
+    :func:`grader.notebook.validate_notebook` (nbformat is slow to import).
+    """
+    nb = read_notebook(notebook, validate)
     found = find_assignment(notebook, assignment, nb.assignment)
     sols = find_solutions(solutions, found) if solutions is not None else None
     job = Job(nb, found, sols, dict(limits or {}))

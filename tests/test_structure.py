@@ -62,7 +62,7 @@ def test_dependencies_point_one_way(module: str) -> None:
 def test_light_modules_do_not_import_torch(module: str) -> None:
     """The CLI starts the worker before torch is imported here; these must stay light."""
     loaded = imported_by(module)
-    assert "torch" not in loaded and "pytest" not in loaded and "sympy" not in loaded
+    assert "torch" not in loaded and "pytest" not in loaded and "sympy" not in loaded and "nbformat" not in loaded
 
 
 def test_no_module_is_too_long() -> None:

@@ -44,6 +44,9 @@ def test_missing_file(tmp_path: Path) -> None:
     ("[1, 2]", "no 'nbformat'"),
     ('{"nbformat": 5, "cells": []}', "newer than this grader reads"),
     ('{"nbformat": 4, "nbformat_minor": 5, "cells": "x", "metadata": {}}', "not a valid notebook"),
+    # readable without nbformat, refused by its schema once the worker has started
+    ('{"nbformat": 4, "nbformat_minor": 5, "cells": [{"cell_type": "code", "source": "1"}], "metadata": {}}',
+     "not a valid notebook"),
 ])
 def test_not_a_notebook(tmp_path: Path, content: str, text: str) -> None:
     path = tmp_path / "bad.ipynb"
