@@ -10,8 +10,9 @@ from grader.model import Grade
 
 from .conftest import TINY, TINY_CORRECT, TINY_SOLUTIONS, write_notebook
 
-# add is right, halve is wrong (q2 partly lost), no written answer
-TINY_PARTLY_WRONG = [*TINY_CORRECT[:3], "def halve(x):\n    return x / 3"]
+# add forgets negative numbers (a hidden test fails), halve is wrong (a public test fails)
+TINY_PARTLY_WRONG = ["import torch", "def add(a, b):\n    return abs(a) + b", TINY_CORRECT[2],
+                     "def halve(x):\n    return x / 3"]
 
 
 def grade_tiny(folder: Path, student: str, cells: list[str], answers: dict[str, str] | None = None,
@@ -22,7 +23,7 @@ def grade_tiny(folder: Path, student: str, cells: list[str], answers: dict[str, 
 
 
 def class_of_two(folder: Path) -> dict[str, Grade]:
-    """alice: all correct with an answer to w1; bob: halve wrong and no answer."""
+    """alice: all correct with an answer to w1; bob: see ``TINY_PARTLY_WRONG``, no answer."""
     return {
         "alice": grade_tiny(folder, "alice", TINY_CORRECT, {"w1": "Because <b>a + b</b> & more."}),
         "bob": grade_tiny(folder, "bob", TINY_PARTLY_WRONG),
