@@ -110,7 +110,7 @@ class Gradebook:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            elif version == 0 or not _TABLES <= tables:
+            elif version == 0 or not _TABLES.issubset(tables):
                 raise InputError(f"{self.path} is an SQLite database but not a gradebook")
             elif version > SCHEMA_VERSION:
                 raise InputError(f"{self.path} has gradebook schema {version}, newer than this grader reads "
