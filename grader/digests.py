@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
+from grader.assignment import MANIFEST, Assignment, Solutions
 from grader.errors import InputError
 
 _CHUNK = 1 << 20
@@ -45,6 +46,19 @@ def digest_suite(paths: Iterable[Path]) -> str:
             digest.update(f"file\0{rel}\0{path.stat().st_size}\0".encode())
             _feed(digest, path)
     return digest.hexdigest()
+
+
+def suite_paths(assignment: Assignment, solutions: Solutions | None) -> list[Path]:
+    """What decides a grade besides the submission: the manifest, the tests and the reference solution.
+
+    Pass the result to :func:`digest_suite`. The grader's own version is not
+    part of it (upgrading the grader does not force a regrade); a caller that
+    wants that can compare the ``grader_version`` the stored grade carries.
+    """
+    paths = [assignment.root / MANIFEST, assignment.public_tests]
+    if solutions is not None:
+        paths += [solutions.master, solutions.hidden_tests]
+    return paths
 
 
 def _files(root: Path) -> list[Path]:

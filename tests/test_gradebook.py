@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.digests import digest_file, digest_suite
+from grader.assignment import find_solutions, load_assignment
+from grader.digests import digest_file, digest_suite, suite_paths
 from grader.errors import InputError
 from grader.gradebook import SCHEMA_VERSION, Gradebook, WrittenScore
 from grader.model import Grade
@@ -128,6 +129,15 @@ def test_suite_digest_sees_renames_and_new_files(tmp_path: Path) -> None:
     (tmp_path / "t" / "test_c.py").write_text("")
     assert len({before, renamed, digest_suite([tmp_path / "t"])}) == 3
     assert digest_suite([TINY, TINY_SOLUTIONS / "tiny"]) == digest_suite([TINY, TINY_SOLUTIONS / "tiny"])
+
+
+def test_suite_paths_cover_manifest_tests_and_reference(tmp_path: Path) -> None:
+    assignment = load_assignment(TINY)
+    public_only = suite_paths(assignment, None)
+    with_hidden = suite_paths(assignment, find_solutions(TINY_SOLUTIONS, assignment))
+    assert public_only == [TINY / "assignment.toml", TINY / "tests"]
+    assert with_hidden[2:] == [TINY_SOLUTIONS / "tiny" / "solution.ipynb", TINY_SOLUTIONS / "tiny" / "hidden_tests"]
+    assert digest_suite(public_only) != digest_suite(with_hidden)
 
 
 def test_digest_of_an_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
