@@ -99,22 +99,33 @@ class Gradebook:
 
     def _open(self) -> None:
         db = self._db
-        db.execute("PRAGMA journal_mode=WAL")
         # FULL: a committed grade survives a power cut too, at one fsync per
         # submission, nothing next to seconds of grading.
         db.execute("PRAGMA synchronous=FULL")
+        if self._check_schema():
+            return
+        # A new file: take the write lock, look again (another process may
+        # have just created the schema), then create it.
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
         with self._transaction():
-            version = int(db.execute("PRAGMA user_version").fetchone()[0])
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if version == 0 and not tables:
+            if not self._check_schema():
                 for statement in filter(str.strip, _SCHEMA.split(";")):
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            elif version == 0 or not _TABLES.issubset(tables):
-                raise InputError(f"{self.path} is an SQLite database but not a gradebook")
-            elif version > SCHEMA_VERSION:
-                raise InputError(f"{self.path} has gradebook schema {version}, newer than this grader reads "
-                                 f"({SCHEMA_VERSION}); upgrade the grader")
+
+    def _check_schema(self) -> bool:
+        """Whether the schema is there (False: an empty database); InputError if it is not ours."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if version == 0 and not tables:
+            return False
+        if version == 0 or not _TABLES.issubset(tables):
+            raise InputError(f"{self.path} is an SQLite database but not a gradebook")
+        if version > SCHEMA_VERSION:
+            raise InputError(f"{self.path} has gradebook schema {version}, newer than this grader reads "
+                             f"({SCHEMA_VERSION}); upgrade the grader")
+        return True
 
     def __enter__(self) -> Gradebook:
         return self
