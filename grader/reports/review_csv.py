@@ -60,7 +60,7 @@ def read_review_csv(path: Path) -> list[ReviewRow]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {path} as UTF-8 text: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as exc:
         raise InputError(f"{path} is not valid CSV: {exc}") from None
     if not records:
