@@ -46,10 +46,10 @@ def gradebook_rows(grades: Mapping[str, Grade], columns: Columns) -> list[list[s
     header = ["student", *(q for q, _ in columns.questions), *(w for w, _ in columns.written),
               "autograded", "written", "total", "max", "pending"]
     rows = [[text_cell(h) for h in header]]
+    written_points = sum(points for _, points in columns.written)
     for student, grade in grades.items():
         scores = {q.id: q.score for q in grade.questions}
         written = {w.id: w.score for w in grade.written}
-        written_points = sum(points for _, points in columns.written)
         written_total = sum(s for s in written.values() if s is not None)
         pending = [w for w, _ in columns.written if written.get(w) is None]
         autograded = grade.score
