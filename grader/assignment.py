@@ -126,6 +126,17 @@ def find_assignment(notebook: Path, spec: str | None, declared: str | None) -> A
     raise InputError(f"assignment {name!r} not found near {notebook}; pass --assignment DIR")
 
 
+def locate_assignment(name: str, start: Path) -> Assignment | None:
+    """The assignment called ``name`` in ``assignments/<name>`` of ``start`` or its parents, if any."""
+    start = start.resolve()
+    for folder in (d / "assignments" / name for d in (start, *start.parents)):
+        if (folder / MANIFEST).is_file():
+            assignment = load_assignment(folder)
+            if assignment.name == name:
+                return assignment
+    return None
+
+
 def _candidates(notebook: Path, name: str) -> list[Path]:
     found = [notebook.parent.resolve()]
     for start in (notebook.parent.resolve(), Path.cwd()):

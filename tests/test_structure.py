@@ -30,6 +30,22 @@ FORBIDDEN = {
     "grader.grading": ["grader.reports", "grader.cli", "grader.worker"],
     "grader.reports.terminal": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker"],
     "grader.reports.junit": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker"],
+    # the gradebook and the exports: above the model, below the CLI, never touching the grading machinery
+    "grader.digests": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
+                       "grader.gradebook", "grader.cli"],
+    "grader.gradebook": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
+                         "grader.cli"],
+    "grader.reports.csv_export": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker",
+                                  "grader.gradebook", "grader.cli"],
+    "grader.reports.review_csv": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker",
+                                  "grader.gradebook", "grader.cli"],
+    "grader.reports.review_html": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker",
+                                   "grader.gradebook", "grader.cli"],
+    "grader.reports.gradescope": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker",
+                                  "grader.gradebook", "grader.cli"],
+    "grader.rubrics": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
+                       "grader.cli"],
+    "grader.written_import": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.cli"],
 }
 
 
@@ -58,7 +74,7 @@ def test_dependencies_point_one_way(module: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("module", ["grader.sandbox.launch", "grader.job", "grader.cli.main"])
+@pytest.mark.parametrize("module", ["grader.sandbox.launch", "grader.job", "grader.cli.main", "grader.gradebook"])
 def test_light_modules_do_not_import_torch(module: str) -> None:
     """The CLI starts the worker before torch is imported here; these must stay light."""
     loaded = imported_by(module)

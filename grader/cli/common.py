@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from grader.assignment import Assignment, load_assignment, locate_assignment
 from grader.errors import GraderError, InputError
+from grader.gradebook import Gradebook
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,3 +54,34 @@ limit_option = click.option(
     "--limit", "limits", multiple=True, metavar="NAME=VALUE",
     help="Override a limit of the assignment, e.g. --limit cell_timeout=30 --limit memory=1GiB.",
 )
+
+
+def gradebook_option(**kwargs: Any) -> Callable[[F], F]:
+    """``--gradebook PATH``: the SQLite gradebook (see :mod:`grader.gradebook`)."""
+    return click.option("--gradebook", type=click.Path(path_type=Path, dir_okay=False), metavar="PATH",
+                        help="The gradebook file (SQLite).", **kwargs)
+
+
+assignment_choice_option = click.option(
+    "--assignment", metavar="NAME_OR_DIR",
+    help="Which assignment of the gradebook (default: its only one); a folder or a name found in "
+         "assignments/<name> here or above also gives the manifest's question order.",
+)
+
+
+def choose_assignment(gradebook: Gradebook, spec: str | None) -> tuple[str, Assignment | None]:
+    """The assignment to export from ``gradebook``, and its manifest when one can be found."""
+    names = gradebook.assignments()
+    manifest = load_assignment(Path(spec)) if spec is not None and Path(spec).is_dir() else None
+    if manifest is not None:
+        spec = manifest.name
+    if spec is None:
+        if not names:
+            raise InputError(f"the gradebook {gradebook.path} has no grades yet")
+        if len(names) > 1:
+            raise InputError(f"the gradebook holds several assignments ({', '.join(names)}); pass --assignment")
+        spec = names[0]
+    if spec not in names:
+        raise InputError(f"the gradebook {gradebook.path} has no grades for {spec!r}"
+                         + (f" (it has {', '.join(names)})" if names else ""))
+    return spec, manifest or locate_assignment(spec, Path.cwd())

@@ -9,6 +9,8 @@ import click
 
 import grader
 from grader.cli.check import check
+from grader.cli.export import export
+from grader.cli.written import written
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,6 +20,8 @@ def main() -> None:
 
 
 main.add_command(check)
+main.add_command(export)
+main.add_command(written)
 
 
 def run() -> None:
