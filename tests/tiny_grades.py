@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.gradebook import Gradebook
 from grader.grading import grade
 from grader.job import prepare
 from grader.model import Grade
@@ -28,3 +29,11 @@ def class_of_two(folder: Path) -> dict[str, Grade]:
         "alice": grade_tiny(folder, "alice", TINY_CORRECT, {"w1": "Because <b>a + b</b> & more."}),
         "bob": grade_tiny(folder, "bob", TINY_PARTLY_WRONG),
     }
+
+
+def gradebook_of(path: Path, grades: dict[str, Grade]) -> Path:
+    """A gradebook at ``path`` holding each student's grade for the tiny assignment (submission digest: the id)."""
+    with Gradebook(path) as book:
+        for student, graded in grades.items():
+            book.record(student, "tiny", student, "suite", graded)
+    return path

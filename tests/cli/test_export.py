@@ -17,7 +17,7 @@ from grader.gradebook import Gradebook
 from grader.model import Grade
 
 from ..conftest import REPO, TINY
-from ..tiny_grades import class_of_two
+from ..tiny_grades import class_of_two, gradebook_of
 from .test_check import assert_one_line_error
 
 pytestmark = pytest.mark.slow  # every test here records real grades (graded once for the module)
@@ -32,11 +32,7 @@ def grades(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Grade]:
 def book(tmp_path: Path, grades: dict[str, Grade], monkeypatch: pytest.MonkeyPatch) -> Path:
     """A gradebook with alice and bob graded; the current folder has no assignments/ to find."""
     monkeypatch.chdir(tmp_path)
-    path = tmp_path / "gradebook.sqlite"
-    with Gradebook(path) as gb:
-        for student, grade in grades.items():
-            gb.record(student, "tiny", student, "suite", grade)
-    return path
+    return gradebook_of(tmp_path / "gradebook.sqlite", grades)
 
 
 def export(*args: str) -> Result:

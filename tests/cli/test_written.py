@@ -18,7 +18,7 @@ from grader.model import Grade
 from grader.rubrics import read_rubrics
 
 from ..conftest import REPO, TINY, TINY_SOLUTIONS
-from ..tiny_grades import class_of_two
+from ..tiny_grades import class_of_two, gradebook_of
 from .test_check import assert_one_line_error
 
 SCRIPT = "<script>alert(1)</script>"
@@ -33,10 +33,8 @@ def grades(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Grade]:
 def book(tmp_path: Path, grades: dict[str, Grade], monkeypatch: pytest.MonkeyPatch) -> Path:
     """alice (answered w1), bob (no answer) and a student whose id is an HTML and formula attack."""
     monkeypatch.chdir(tmp_path)
-    path = tmp_path / "gradebook.sqlite"
+    path = gradebook_of(tmp_path / "gradebook.sqlite", grades)
     with Gradebook(path) as gb:
-        for student, grade in grades.items():
-            gb.record(student, "tiny", student, "suite", grade)
         gb.record(f"={SCRIPT}", "tiny", "x", "suite", grades["alice"])
     return path
 
