@@ -21,6 +21,7 @@ limits::
     interval = [0.5, 1.5]
     points = 200                     # grid size (default 200)
     minima = "global"                # "none" (default), "global" or "local"
+    reference = true                 # draw the reference's curves too (default; needs --solutions)
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class FigureSpec:
     points: int = 200
     minima: Minima = "none"
     ylabel: str = ""
+    reference: bool = True
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,9 @@ def _figures(entries: Any, path: Path) -> tuple[FigureSpec, ...]:
         minima = entry.get("minima", "none")
         if minima not in get_args(Minima):
             raise InputError(f"{where}: 'minima' must be one of {', '.join(get_args(Minima))}")
+        reference = entry.get("reference", True)
+        if not isinstance(reference, bool):
+            raise InputError(f"{where}: 'reference' must be true or false")
         out.append(FigureSpec(
             title=str(entry.get("title", ", ".join(functions))),
             functions=tuple(functions),
@@ -142,6 +147,7 @@ def _figures(entries: Any, path: Path) -> tuple[FigureSpec, ...]:
             points=points,
             minima=minima,
             ylabel=str(entry.get("ylabel", "")),
+            reference=reference,
         ))
     return tuple(out)
 

@@ -4,7 +4,9 @@ After the tests have run, each ``[[figures]]`` entry of the manifest becomes a
 :class:`~grader.model.Figure`: every named function is called once, through
 the :class:`~grader.proxy.Submission` proxy (so under the normal call time
 limit, in the sandboxed worker), on a float64 grid of the figure's interval,
-and once in the reference namespace when solutions are given. A call that
+and once in the reference namespace when solutions are given (unless the
+figure says ``reference = false``: an overlay shows the reference's values,
+which for some functions are the answer itself). A call that
 fails leaves its curve out with a note; it never fails the grade. A function
 whose call timed out or killed the worker is not called again for later
 figures: a restart replays the whole notebook.
@@ -46,7 +48,7 @@ def _figure(spec: FigureSpec, submission: Submission, reference: types.SimpleNam
     series: list[Series] = []
     notes: list[str] = []
     for name in spec.functions:
-        if reference is not None:
+        if reference is not None and spec.reference:
             function = getattr(reference, name, None)
             if callable(function):
                 values, note = _values(function, grid)

@@ -30,6 +30,8 @@ FORBIDDEN = {
     "grader.grading": ["grader.reports", "grader.cli", "grader.worker"],
     "grader.reports.terminal": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker"],
     "grader.reports.junit": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker"],
+    "grader.reports.html": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker", "grader.figures"],
+    "grader.figures": ["grader.grading", "grader.plugin", "grader.reports", "grader.cli", "grader.worker"],
 }
 
 

@@ -26,7 +26,7 @@ from grader.reports.text import format_points
 MESSAGE_LIMIT = 20_000
 """Characters of a message, traceback or written answer kept on the page."""
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC", sans-serif;
