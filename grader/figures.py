@@ -28,7 +28,7 @@ import torch
 
 from grader.assignment import FigureSpec
 from grader.errors import CallTimeout, SubmissionError, WorkerDied
-from grader.model import Figure, Marker, Role, Series, finite_or_none
+from grader.model import Figure, Marker, Series, finite_or_none
 from grader.proxy import Submission
 
 Values = tuple[float | None, ...]
@@ -87,10 +87,7 @@ def _values(function: Callable[[torch.Tensor], Any], grid: torch.Tensor) -> tupl
     except Exception as exc:  # noqa: BLE001 - the reference's failure is a note, not a failed grade
         return None, f"{type(exc).__name__}: {_first_line(str(exc))}"
     try:
-        if isinstance(result, torch.Tensor):
-            array = result.detach().to("cpu").numpy()
-        else:
-            array = np.asarray(result)
+        array = result.detach().to("cpu").numpy() if isinstance(result, torch.Tensor) else np.asarray(result)
         if np.iscomplexobj(array):
             return None, "it returned complex numbers"
         array = array.astype(np.float64, copy=False)
@@ -109,18 +106,18 @@ def _minima(spec: FigureSpec, x: tuple[float, ...], series: Series) -> list[Mark
     if spec.minima == "none":
         return []
     y = series.y
-    finite = [i for i, v in enumerate(y) if v is not None]
+    finite = {i: v for i, v in enumerate(y) if v is not None}
     if not finite:
         return []
     name = series.label.split(" ")[0]
     whose = "reference" if series.role == "reference" else "yours"
-    lowest = min(finite, key=lambda i: y[i])  # type: ignore[arg-type, return-value]
+    lowest = min(finite, key=finite.__getitem__)
     if spec.minima == "global":
         mx, my = _refine(x, y, lowest)
         return [Marker(f"min of {name} ({whose})", mx, my, series.role)]
-    interior = [i for i in range(1, len(y) - 1)
-                if y[i] is not None and y[i - 1] is not None and y[i + 1] is not None
-                and y[i] < y[i - 1] and y[i] < y[i + 1]]  # type: ignore[operator]
+    inf = math.inf  # beside a gap (a missing value) no minimum can be told
+    interior = [i for i, v in finite.items()
+                if 0 < i < len(y) - 1 and v < finite.get(i - 1, -inf) and v < finite.get(i + 1, -inf)]
     markers = []
     for i in interior:
         mx, my = _refine(x, y, i)

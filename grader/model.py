@@ -217,7 +217,7 @@ def _figure_from_dict(data: dict[str, Any]) -> Figure:
     # A point whose x is not a finite number is dropped from every series.
     xs = finite_or_none(data.get("x", ()))
     keep = [i for i, v in enumerate(xs) if v is not None]
-    x = tuple(xs[i] for i in keep)
+    x = tuple(float(xs[i] or 0.0) for i in keep)
     markers = []
     for m in data.get("markers", ()):
         mx, my = finite_or_none((m.get("x"), m.get("y")))

@@ -103,7 +103,8 @@ def test_the_assignment_has_the_chapters_figures() -> None:
 def test_correct_functions_match_the_reference_and_the_chapters_minima() -> None:
     risk, local = build({"f": f, "g": g}, RISK, LOCAL)
     assert [(s.label, s.role) for s in risk.series] == [
-        ("f (reference)", "reference"), ("f (yours)", "student"), ("g (reference)", "reference"), ("g (yours)", "student")]
+        ("f (reference)", "reference"), ("f (yours)", "student"),
+        ("g (reference)", "reference"), ("g (yours)", "student")]
     assert risk.series[0].y == risk.series[1].y and len(risk.x) == 101 and risk.notes == ()
     by_label = {m.label: m for m in risk.markers}
     # ASSIGNMENT.md: g's minimum on [0.5, 1.5] is about (1.01698, -1.20846), f's about (1.09041, -1.04672).
@@ -139,7 +140,7 @@ def test_a_failing_call_leaves_the_series_out_with_a_note(error: Exception) -> N
 @pytest.mark.parametrize("error", [CallTimeout("`f` timed out"), WorkerDied("the notebook's process crashed")])
 def test_after_a_time_out_or_a_crash_the_function_is_not_called_again(error: Exception) -> None:
     worker = FakeWorker({"f": error, "g": g})
-    risk, local = build_figures((RISK, LOCAL), Submission(worker), None)
+    _, local = build_figures((RISK, LOCAL), Submission(worker), None)
     assert worker.calls == ["f", "g"]
     assert local.series == () and local.notes == (f"your f is not drawn: {error}",)
 

@@ -39,7 +39,8 @@ table { border-collapse: collapse; margin: .8rem 0; }
 th, td { border: 1px solid #ddd; padding: .3rem .7rem; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .passed { color: #1a7f37; } .partial { color: #9a6700; } .failed { color: #cf222e; } .none { color: #777; }
-.bar { display: inline-block; width: 6rem; height: .6rem; background: #eee; border-radius: .3rem; vertical-align: middle; }
+.bar { display: inline-block; width: 6rem; height: .6rem; background: #eee; border-radius: .3rem;
+       vertical-align: middle; }
 .bar span { display: block; height: 100%; background: #2da44e; border-radius: .3rem; }
 .test { border-left: 4px solid #cf222e; padding: .3rem .8rem; margin: .6rem 0; background: #fff5f5; }
 .test.outcome-skipped { border-left-color: #999; background: #f6f6f6; }
@@ -223,7 +224,8 @@ def _cell_error(error: CellError) -> str:
     summary = clean(error.ename, 200) or "Error"
     if error.evalue.strip():
         summary += f": {clean(error.evalue, 2000)}"
-    out = f'<div class="test outcome-error cell-error"><div><span class="name">cell {error.cell}</span>: {summary}</div>'
+    out = (f'<div class="test outcome-error cell-error"><div><span class="name">cell {error.cell}</span>: '
+           f"{summary}</div>")
     if error.traceback.strip():
         out += f"<details><summary>Traceback</summary><pre>{clean(error.traceback, MESSAGE_LIMIT)}</pre></details>"
     return out + "</div>"

@@ -57,7 +57,8 @@ def figure_to_svg(figure: Figure, element_id: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="figure" id="{element_id}" role="img" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" aria-label="{clean(figure.title)}">',
         f"<title>{clean(figure.title)}</title>",
-        f'<defs><clipPath id="{clip}"><rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}"/></clipPath></defs>',
+        f'<defs><clipPath id="{clip}"><rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}"/>'
+        "</clipPath></defs>",
         f'<rect class="plot-area" x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#999"/>',
     ]
     for tick in _ticks(x_lo, x_hi):
