@@ -129,6 +129,19 @@ def test_real_grades_carry_the_chapters_figures(graded: dict[str, tuple[int, dic
     assert grade_from_dict(wrong).figures[0].series[1].label == "f (yours)"
 
 
+def test_pages_hold_no_hidden_test_code(graded: dict[str, tuple[int, dict[str, Any], Path]]) -> None:
+    """The failing pages show hidden tests' hints and safe messages, never a line of their code."""
+    code = [line.strip() for path in (SOLUTIONS / "optimization_intro" / "hidden_tests").rglob("*.py")
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip().startswith(("assert ", "expected", "return ")) and len(line.strip()) > 20]
+    assert len(code) > 20
+    for name in ("stub", "wrong"):
+        text = "".join(Elements(graded[name][2].read_text(encoding="utf-8")).text)
+        assert "hidden test" in text
+        leaked = [line for line in code if line in text]
+        assert not leaked, (name, leaked[:3])
+
+
 # ------------------------------------------------------------------ in the browser
 
 
