@@ -124,7 +124,8 @@ def _figures(entries: Any, path: Path) -> tuple[FigureSpec, ...]:
     for number, entry in enumerate(entries, start=1):
         where = f"{path}: figure {number}"
         functions = entry.get("functions")
-        if not (isinstance(functions, list) and functions and all(isinstance(f, str) and f for f in functions)):
+        if not (isinstance(functions, list) and functions
+                and all(isinstance(f, str) and f.isidentifier() and not f.startswith("_") for f in functions)):
             raise InputError(f"{where} needs 'functions', a list of function names")
         interval = entry.get("interval")
         if not (isinstance(interval, list) and len(interval) == 2

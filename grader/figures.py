@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from grader.assignment import FigureSpec
-from grader.errors import CallTimeout, SubmissionError, WorkerDied
+from grader.errors import CallTimeout, SandboxError, SubmissionError, WorkerDied
 from grader.model import Figure, Marker, Series, finite_or_none
 from grader.proxy import Submission
 
@@ -61,7 +61,9 @@ def _figure(spec: FigureSpec, submission: Submission, reference: types.SimpleNam
             continue
         try:
             values, note = _values(getattr(submission, name), grid)
-        except (CallTimeout, WorkerDied) as exc:
+        except (CallTimeout, WorkerDied, SandboxError) as exc:
+            # A restart replays the whole notebook: one is enough. A worker that
+            # cannot be restarted at all must not cost the grade the tests earned.
             given_up[name] = _first_line(str(exc))
             values, note = None, given_up[name]
         except SubmissionError as exc:
@@ -77,20 +79,25 @@ def _figure(spec: FigureSpec, submission: Submission, reference: types.SimpleNam
 def _values(function: Callable[[torch.Tensor], Any], grid: torch.Tensor) -> tuple[Values | None, str]:
     """``function`` on the grid as plain floats, or ``None`` and why not.
 
-    SubmissionErrors (the proxy's) propagate; anything else raised (the
-    reference's own code) becomes a note.
+    The proxy's errors (SubmissionError, SandboxError) propagate; anything
+    else raised (the reference's own code) becomes a note.
     """
     try:
         result = function(grid.clone())
-    except SubmissionError:
+    except (SubmissionError, SandboxError):
         raise
     except Exception as exc:  # noqa: BLE001 - the reference's failure is a note, not a failed grade
         return None, f"{type(exc).__name__}: {_first_line(str(exc))}"
     try:
-        array = result.detach().to("cpu").numpy() if isinstance(result, torch.Tensor) else np.asarray(result)
-        if np.iscomplexobj(array):
-            return None, "it returned complex numbers"
-        array = array.astype(np.float64, copy=False)
+        if isinstance(result, torch.Tensor):
+            if result.is_complex():
+                return None, "it returned complex numbers"
+            array = result.detach().to("cpu", torch.float64).numpy()  # bfloat16 has no numpy dtype
+        else:
+            array = np.asarray(result)
+            if np.iscomplexobj(array):
+                return None, "it returned complex numbers"
+            array = array.astype(np.float64, copy=False)
     except (TypeError, ValueError, RuntimeError):
         return None, f"it returned {type(result).__name__}, not numbers"
     if array.shape != tuple(grid.shape):

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from grader.assignment import FigureSpec, load_assignment
-from grader.errors import CallTimeout, InputError, StudentException, WorkerDied
+from grader.errors import CallTimeout, InputError, SandboxError, StudentException, WorkerDied
 from grader.figures import build_figures
 from grader.model import Figure, Grade, Marker, Series, grade_from_dict
 from grader.proxy import Submission
@@ -80,6 +80,8 @@ def test_no_figures_by_default(tmp_path: Path) -> None:
 @pytest.mark.parametrize("entry, text", [
     ('[figures]\nfunctions = ["f"]', "array of tables"),
     ("[[figures]]\ninterval = [0, 1]", "'functions'"),
+    ('[[figures]]\nfunctions = ["_private"]\ninterval = [0, 1]', "'functions'"),
+    ('[[figures]]\nfunctions = ["f(x)"]\ninterval = [0, 1]', "'functions'"),
     ('[[figures]]\nfunctions = ["f"]\ninterval = [1, 0]', "lo < hi"),
     ('[[figures]]\nfunctions = ["f"]\ninterval = [0]', "'interval'"),
     ('[[figures]]\nfunctions = ["f"]\ninterval = [0, 1]\npoints = 1', "'points'"),
@@ -137,7 +139,8 @@ def test_a_failing_call_leaves_the_series_out_with_a_note(error: Exception) -> N
     assert risk.notes == (f"your f is not drawn: {error}",)
 
 
-@pytest.mark.parametrize("error", [CallTimeout("`f` timed out"), WorkerDied("the notebook's process crashed")])
+@pytest.mark.parametrize("error", [CallTimeout("`f` timed out"), WorkerDied("the notebook's process crashed"),
+                                   SandboxError("the worker did not start: no message")])
 def test_after_a_time_out_or_a_crash_the_function_is_not_called_again(error: Exception) -> None:
     worker = FakeWorker({"f": error, "g": g})
     _, local = build_figures((RISK, LOCAL), Submission(worker), None)
@@ -151,6 +154,7 @@ def test_after_a_time_out_or_a_crash_the_function_is_not_called_again(error: Exc
     (lambda x: "text", "not numbers"),
     (lambda x: x.to(torch.complex128), "complex"),
     (lambda x: x * math.nan, "no value on the interval is a finite number"),
+    (lambda x: x.numpy().astype(complex), "complex"),
 ])
 def test_unusable_results_are_notes(result: Callable[..., Any], text: str) -> None:
     (risk,) = build({"f": result, "g": g}, RISK, reference=None)
@@ -173,9 +177,11 @@ def test_non_finite_values_become_gaps_and_json_stays_valid() -> None:
     assert grade_from_dict(data) == grade
 
 
-def test_lists_and_numpy_results_are_accepted() -> None:
-    (risk,) = build({"f": lambda x: f(x).tolist(), "g": lambda x: g(x).numpy()}, RISK, reference=None)
-    assert [s.label for s in risk.series] == ["f (yours)", "g (yours)"] and risk.notes == ()
+def test_lists_numpy_and_low_precision_results_are_accepted() -> None:
+    functions = {"f": lambda x: f(x).tolist(), "g": lambda x: g(x).numpy(), "h": lambda x: x.to(torch.bfloat16)}
+    spec = FigureSpec("risk", ("f", "g", "h"), (0.5, 1.5), points=101)
+    (risk,) = build(functions, spec, reference=None)
+    assert [s.label for s in risk.series] == ["f (yours)", "g (yours)", "h (yours)"] and risk.notes == ()
 
 
 def test_a_broken_reference_is_a_note_not_a_failure() -> None:
