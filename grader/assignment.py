@@ -15,6 +15,13 @@ limits::
     points = 5
     [limits]
     cell_timeout = 60
+    [[figures]]                      # drawn on the feedback page, optional
+    title = "Risk and empirical risk"
+    functions = ["f", "g"]           # elementwise functions of the notebook
+    interval = [0.5, 1.5]
+    points = 200                     # grid size (default 200)
+    minima = "global"                # "none" (default), "global" or "local"
+    reference = true                 # draw the reference's curves too (default; needs --solutions)
 """
 
 from __future__ import annotations
@@ -22,12 +29,14 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from grader.errors import InputError
 from grader.limits import Limits
 
 MANIFEST = "assignment.toml"
+Minima = Literal["none", "global", "local"]
+MAX_FIGURE_POINTS = 2000
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,24 @@ class Question:
     id: str
     points: float
     functions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure of the feedback page: the notebook's functions drawn on an interval.
+
+    ``minima`` marks, on each curve, its lowest point on the grid
+    (``"global"``) or every strict local minimum of the grid with the lowest
+    one named (``"local"``).
+    """
+
+    title: str
+    functions: tuple[str, ...]
+    interval: tuple[float, float]
+    points: int = 200
+    minima: Minima = "none"
+    ylabel: str = ""
+    reference: bool = True
 
 
 @dataclass(frozen=True)
@@ -50,6 +77,7 @@ class Assignment:
     questions: tuple[Question, ...]
     written: tuple[Question, ...]
     limits: Limits
+    figures: tuple[FigureSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,7 +112,45 @@ def load_assignment(root: Path) -> Assignment:
         questions=_questions(data.get("questions", {}), path, "questions"),
         written=_questions(data.get("written", {}), path, "written"),
         limits=Limits().updated(limits),
+        figures=_figures(data.get("figures", []), path),
     )
+
+
+def _figures(entries: Any, path: Path) -> tuple[FigureSpec, ...]:
+    """The ``[[figures]]`` array of tables, checked."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise InputError(f"{path}: 'figures' must be an array of tables ([[figures]])")
+    out = []
+    for number, entry in enumerate(entries, start=1):
+        where = f"{path}: figure {number}"
+        functions = entry.get("functions")
+        if not (isinstance(functions, list) and functions
+                and all(isinstance(f, str) and f.isidentifier() and not f.startswith("_") for f in functions)):
+            raise InputError(f"{where} needs 'functions', a list of function names")
+        interval = entry.get("interval")
+        if not (isinstance(interval, list) and len(interval) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in interval)
+                and float(interval[0]) < float(interval[1])):
+            raise InputError(f"{where} needs 'interval' = [lo, hi] with lo < hi")
+        points = entry.get("points", 200)
+        if isinstance(points, bool) or not isinstance(points, int) or not 3 <= points <= MAX_FIGURE_POINTS:
+            raise InputError(f"{where}: 'points' must be an integer from 3 to {MAX_FIGURE_POINTS}")
+        minima = entry.get("minima", "none")
+        if minima not in get_args(Minima):
+            raise InputError(f"{where}: 'minima' must be one of {', '.join(get_args(Minima))}")
+        reference = entry.get("reference", True)
+        if not isinstance(reference, bool):
+            raise InputError(f"{where}: 'reference' must be true or false")
+        out.append(FigureSpec(
+            title=str(entry.get("title", ", ".join(functions))),
+            functions=tuple(functions),
+            interval=(float(interval[0]), float(interval[1])),
+            points=points,
+            minima=minima,
+            ylabel=str(entry.get("ylabel", "")),
+            reference=reference,
+        ))
+    return tuple(out)
 
 
 def _questions(table: Any, path: Path, section: str) -> tuple[Question, ...]:

@@ -15,14 +15,16 @@ import os
 import threading
 import time
 import types
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import grader
 from grader.errors import GraderError, InputError
+from grader.figures import build_figures
 from grader.job import Job
-from grader.model import CellError, Grade, QuestionResult, TestResult, WrittenAnswer
+from grader.model import CellError, Figure, Grade, QuestionResult, TestResult, WrittenAnswer
 from grader.plugin import GradingPlugin
 from grader.proxy import Submission
 from grader.reference import load_reference
@@ -88,14 +90,31 @@ def grade(job: Job, worker: WorkerProcess | None = None) -> Grade:
         tests_start = time.perf_counter()
         run_pytest(test_roots(job), plugin)
         tests_seconds = time.perf_counter() - tests_start
-        lazy()  # no test may have asked for the submission: its cell errors are reported all the same
+        submission = lazy()  # no test may have asked for it: its cell errors are reported all the same
         resources = session.stats()
+        # After pytest has returned, so this thread alone uses the session.
+        figures_start = time.perf_counter()
+        figures = figures_of(job, submission)
+        figures_seconds = time.perf_counter() - figures_start
     timings = {
         "total": time.perf_counter() - start,
         "notebook": lazy.seconds,
         "tests": tests_seconds,
     }
-    return build_grade(job, plugin, lazy.outcomes or [], session, timings, resources)
+    if job.assignment.figures:
+        timings["figures"] = figures_seconds
+    return replace(build_grade(job, plugin, lazy.outcomes or [], session, timings, resources), figures=figures)
+
+
+def figures_of(job: Job, submission: Submission) -> tuple[Figure, ...]:
+    """The manifest's figures of the submission, over the reference's curves when solutions are given."""
+    if not job.assignment.figures:
+        return ()
+    reference = None
+    if job.solutions is not None:
+        with contextlib.suppress(GraderError):  # a broken master already fails the hidden tests
+            reference = load_reference(job.solutions.master)
+    return build_figures(job.assignment.figures, submission, reference)
 
 
 def build_plugin(job: Job, submission: LazySubmission) -> GradingPlugin:

@@ -8,11 +8,14 @@ package's dependency chain.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 Visibility = Literal["public", "hidden"]
+Role = Literal["student", "reference"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,70 @@ class WrittenAnswer:
 
 
 @dataclass(frozen=True)
+class Series:
+    """One curve of a figure: ``y`` over the figure's ``x``; ``None`` where no finite value was drawn."""
+
+    label: str
+    y: tuple[float | None, ...]
+    role: Role = "student"
+
+    def __post_init__(self) -> None:
+        # NaN and infinities from a student's function would make the JSON report invalid.
+        object.__setattr__(self, "y", finite_or_none(self.y))
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A point marked on a figure, such as a minimum of one of its curves."""
+
+    label: str
+    x: float
+    y: float
+    role: Role = "student"
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.x) and math.isfinite(self.y)):
+            raise ValueError(f"a marker needs finite coordinates, not ({self.x}, {self.y})")
+        object.__setattr__(self, "x", float(self.x))
+        object.__setattr__(self, "y", float(self.y))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A plot for the feedback page: the student's curves over the reference's, plain numbers only.
+
+    ``notes`` say what could not be drawn (a function that raised, timed out
+    or returned the wrong shape); they are student-derived text.
+    """
+
+    title: str
+    x: tuple[float, ...]
+    series: tuple[Series, ...] = ()
+    markers: tuple[Marker, ...] = ()
+    notes: tuple[str, ...] = ()
+    xlabel: str = "x"
+    ylabel: str = ""
+
+    def __post_init__(self) -> None:
+        x = tuple(float(v) for v in self.x)
+        if not all(math.isfinite(v) for v in x):
+            raise ValueError("a figure's x values must be finite")
+        object.__setattr__(self, "x", x)
+
+
+def finite_or_none(values: Iterable[Any]) -> tuple[float | None, ...]:
+    """``values`` as floats, with anything that is not a finite number as ``None`` (JSON's null)."""
+    out: list[float | None] = []
+    for value in values:
+        try:
+            number = float(value) if value is not None and not isinstance(value, (bool, str)) else math.nan
+        except (TypeError, ValueError, OverflowError):
+            number = math.nan
+        out.append(number if math.isfinite(number) else None)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Grade:
     """The result of grading one submission."""
 
@@ -87,6 +154,7 @@ class Grade:
     sandbox: tuple[str, ...] = ()
     hidden_tests: bool = False
     grader_version: str = ""
+    figures: tuple[Figure, ...] = ()
 
     @property
     def score(self) -> float:
@@ -140,4 +208,36 @@ def grade_from_dict(data: dict[str, Any]) -> Grade:
         sandbox=tuple(data.get("sandbox", ())),
         hidden_tests=bool(data.get("hidden_tests", False)),
         grader_version=data.get("grader_version", ""),
+        figures=tuple(_figure_from_dict(f) for f in data.get("figures", ())),
     )
+
+
+def _figure_from_dict(data: dict[str, Any]) -> Figure:
+    """A :class:`Figure` from its ``to_dict`` form; non-finite numbers become ``None`` or are dropped."""
+    # A point whose x is not a finite number is dropped from every series.
+    xs = finite_or_none(data.get("x", ()))
+    keep = [i for i, v in enumerate(xs) if v is not None]
+    x = tuple(float(xs[i] or 0.0) for i in keep)
+    markers = []
+    for m in data.get("markers", ()):
+        mx, my = finite_or_none((m.get("x"), m.get("y")))
+        if mx is not None and my is not None:
+            markers.append(Marker(str(m.get("label", "")), mx, my, _role(m.get("role"))))
+    return Figure(
+        title=str(data.get("title", "")),
+        x=x,
+        series=tuple(Series(str(s.get("label", "")), _pick(list(s.get("y", ())), keep), _role(s.get("role")))
+                     for s in data.get("series", ())),
+        markers=tuple(markers),
+        notes=tuple(str(n) for n in data.get("notes", ())),
+        xlabel=str(data.get("xlabel", "x")),
+        ylabel=str(data.get("ylabel", "")),
+    )
+
+
+def _pick(values: list[Any], keep: list[int]) -> tuple[float | None, ...]:
+    return finite_or_none(values[i] if i < len(values) else None for i in keep)
+
+
+def _role(value: Any) -> Role:
+    return "reference" if value == "reference" else "student"

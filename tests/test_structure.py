@@ -46,6 +46,8 @@ FORBIDDEN = {
     "grader.rubrics": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
                        "grader.cli"],
     "grader.written_import": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.cli"],
+    "grader.reports.html": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker", "grader.figures"],
+    "grader.figures": ["grader.grading", "grader.plugin", "grader.reports", "grader.cli", "grader.worker"],
 }
 
 

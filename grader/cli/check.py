@@ -28,10 +28,13 @@ from grader.sandbox.launch import spawn_worker
 @click.option("--junit", "junit_path", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML.")
 @click.option("--summary", "summary_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY).")
+@click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write a self-contained HTML feedback page with figures.")
 @limit_option
 @one_line_errors
 def check(notebook: Path, assignment: str | None, solutions: Path | None, json_path: Path | None,
-          junit_path: Path | None, summary_path: Path | None, limits: tuple[str, ...]) -> None:
+          junit_path: Path | None, summary_path: Path | None, html_path: Path | None,
+          limits: tuple[str, ...]) -> None:
     """Run the tests of an assignment on NOTEBOOK and show the score with hints."""
     sys.dont_write_bytecode = True  # grading writes nothing beside the tests
     job = prepare(notebook, assignment, solutions, parse_limits(limits), validate=False)
@@ -46,6 +49,7 @@ def check(notebook: Path, assignment: str | None, solutions: Path | None, json_p
     from rich.console import Console
 
     from grader.grading import grade
+    from grader.reports.html import write_html
     from grader.reports.json_report import write_json
     from grader.reports.junit import write_junit
     from grader.reports.markdown import write_markdown
@@ -53,7 +57,8 @@ def check(notebook: Path, assignment: str | None, solutions: Path | None, json_p
 
     result = grade(job, worker)
     render_terminal(result, Console())
-    for path, write in ((json_path, write_json), (junit_path, write_junit), (summary_path, write_markdown)):
+    for path, write in ((json_path, write_json), (junit_path, write_junit), (summary_path, write_markdown),
+                        (html_path, write_html)):
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)

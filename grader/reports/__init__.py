@@ -5,6 +5,8 @@
   :func:`grader.model.grade_from_dict`.
 - :mod:`grader.reports.junit`: JUnit XML for CI test reporters (GitHub, GitLab, Jenkins).
 - :mod:`grader.reports.markdown`: GitHub-flavoured Markdown for CI job summaries.
+- :mod:`grader.reports.html`: a self-contained HTML feedback page, its figures
+  drawn as inline SVG by :mod:`grader.reports.svg_plot`.
 
 Every writer takes the grade model only, never pytest objects, and treats every
 string in it as untrusted student-derived text. Submodules are not imported

@@ -16,6 +16,7 @@ import pytest
 from rich.console import Console
 
 from grader.model import Grade
+from grader.reports.html import grade_to_html
 from grader.reports.json_report import grade_to_json
 from grader.reports.junit import grade_to_junit
 from grader.reports.markdown import grade_to_markdown
@@ -37,6 +38,7 @@ RENDERERS: dict[str, Callable[[Grade], bytes]] = {
     "full.json": lambda grade: (grade_to_json(grade) + "\n").encode("utf-8"),
     "full.xml": grade_to_junit,
     "full.md": lambda grade: grade_to_markdown(grade).encode("utf-8"),
+    "full.html": lambda grade: grade_to_html(grade).encode("utf-8"),
 }
 
 
