@@ -28,7 +28,7 @@ from grader.model import CellError, Figure, Grade, QuestionResult, TestResult, W
 from grader.plugin import GradingPlugin
 from grader.proxy import Submission
 from grader.reference import load_reference
-from grader.sandbox.launch import WorkerProcess
+from grader.sandbox.launch import WorkerProcess, spawn_worker
 from grader.sandbox.session import CellOutcome, WorkerSession
 
 # pytest plugins for what never happens here (student code runs in the worker)
@@ -79,10 +79,14 @@ class LazySubmission:
         return Submission(self.session)
 
 
-def grade(job: Job, worker: WorkerProcess | None = None) -> Grade:
-    """Grade the job's notebook; ``worker`` is one the caller started early, if any."""
+def grade(job: Job, worker: WorkerProcess | None = None,
+          spawn: Callable[[Mapping[str, str]], WorkerProcess] = spawn_worker) -> Grade:
+    """Grade the job's notebook; ``worker`` is one the caller started early, if any.
+
+    ``spawn`` starts the job's workers (a batch forks them from a zygote).
+    """
     start = time.perf_counter()
-    with WorkerSession(job.limits, first=worker) as session:
+    with WorkerSession(job.limits, spawn=spawn, first=worker) as session:
         session.start()
         lazy = LazySubmission(session, job.notebook.code_cells)
         lazy.start()

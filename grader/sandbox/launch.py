@@ -30,6 +30,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import grader
 from grader.sandbox.cgroups import WorkerCgroups, create_worker_cgroups
@@ -39,11 +40,24 @@ from grader.sandbox.cgroups import WorkerCgroups, create_worker_cgroups
 PASSED_THROUGH = ("PATH", "SYSTEMROOT", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH")
 
 
+class ChildProcess(Protocol):
+    """What the grader needs of a worker's process: a :class:`subprocess.Popen` or a zygote's fork."""
+
+    pid: int
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
 @dataclass
 class WorkerProcess:
     """A running worker and the pipe ends the grader holds."""
 
-    popen: subprocess.Popen[bytes]
+    popen: ChildProcess
     to_worker: int
     from_worker: int
     workdir: Path
@@ -122,9 +136,24 @@ def worker_environment(workdir: Path, limits: Mapping[str, str]) -> dict[str, st
     return env
 
 
-def spawn_worker(limits: Mapping[str, str], python: str = sys.executable,
-                 isolate: bool | None = None) -> WorkerProcess:
-    """Start a worker process; it announces itself with a ``ready`` frame.
+@dataclass
+class WorkerPlace:
+    """What a worker needs before it starts: its directories, environment and control groups."""
+
+    base: Path
+    workdir: Path
+    env: dict[str, str]
+    cgroups: WorkerCgroups
+
+    def discard(self) -> None:
+        """Remove the groups and the directories (the worker never started)."""
+        self.cgroups.remove()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def prepare_worker(limits: Mapping[str, str], python: str = sys.executable,
+                   isolate: bool | None = None) -> WorkerPlace:
+    """A fresh working directory, the scrubbed environment and, when isolating, the groups and jail.
 
     ``isolate`` (default: unless ``GRADER_ISOLATION=off``) puts the worker in
     its control groups and jail on Linux, as far as the platform allows.
@@ -142,14 +171,21 @@ def spawn_worker(limits: Mapping[str, str], python: str = sys.executable,
                                         int(env.get("GRADER_LIMIT_PROCESSES", 64)))
         (base / "root").mkdir()
         env[JAIL_VARIABLE] = jail_config(base / "root", workdir, python, cgroups)
+    return WorkerPlace(base, workdir, env, cgroups)
+
+
+def spawn_worker(limits: Mapping[str, str], python: str = sys.executable,
+                 isolate: bool | None = None) -> WorkerProcess:
+    """Start a worker as a fresh interpreter; it announces itself with a ``ready`` frame."""
+    place = prepare_worker(limits, python, isolate)
     down_r, down_w = os.pipe()
     up_r, up_w = os.pipe()
-    log = open(workdir / "worker-start.log", "wb")  # noqa: SIM115 - handed to the child
+    log = open(place.workdir / "worker-start.log", "wb")  # noqa: SIM115 - handed to the child
     try:
         popen = subprocess.Popen(
             [python, "-m", "grader.worker", str(down_r), str(up_w)],
-            cwd=workdir,
-            env=env,
+            cwd=place.workdir,
+            env=place.env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -159,14 +195,13 @@ def spawn_worker(limits: Mapping[str, str], python: str = sys.executable,
     except OSError:
         for fd in (down_r, down_w, up_r, up_w):
             os.close(fd)
-        cgroups.remove()
-        shutil.rmtree(base, ignore_errors=True)
+        place.discard()
         raise
     finally:
         log.close()
     os.close(down_r)
     os.close(up_w)
-    return WorkerProcess(popen, down_w, up_r, workdir, base, cgroups)
+    return WorkerProcess(popen, down_w, up_r, place.workdir, place.base, place.cgroups)
 
 
 # The variable of grader.worker.jail (not imported: that is the worker's side).

@@ -12,10 +12,11 @@ import sys
 from grader.worker.jail import enter_from_env
 
 if __name__ == "__main__":
-    layers, failures = enter_from_env(os.environ, [int(fd) for fd in sys.argv[1:3]])
+    fds = [int(fd) for fd in sys.argv[1:3]]
+    layers, failures = enter_from_env(os.environ, fds)
     for failure in failures:
         print(f"grader worker: sandbox layer not applied: {failure}", file=sys.stderr, flush=True)
 
     from grader.worker.serve import main
 
-    main(layers)
+    main(fds[0], fds[1], layers)

@@ -30,13 +30,12 @@ from grader.worker.confine import apply_limits
 from grader.worker.execute import CappedWriter, error_text, make_shell, run_cell, student_traceback
 
 
-def main(jail_layers: Sequence[str] = ()) -> None:
-    """Run the worker: confine, import the libraries, seed, serve until told to exit.
+def main(read_fd: int, write_fd: int, jail_layers: Sequence[str] = ()) -> None:
+    """Run the worker on its two pipe ends: confine, seed, serve until told to exit.
 
     ``jail_layers`` are the isolation layers :mod:`grader.worker.jail` applied
-    before this module (and torch) was imported.
+    before this module (and torch) was imported, or before the zygote's fork.
     """
-    read_fd, write_fd = int(sys.argv[1]), int(sys.argv[2])
     layers = apply_limits(os.environ, cgroup_memory="cgroup-memory" in jail_layers) + list(jail_layers)
     _redirect_standard_streams()
     torch.set_num_threads(1)
