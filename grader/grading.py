@@ -164,6 +164,8 @@ def run_pytest(roots: list[Path], plugin: GradingPlugin) -> None:
     # writes to nowhere: the grade is the output.
     with contextlib.redirect_stdout(io.StringIO()):
         code = pytest.main(args, plugins=[plugin])
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt  # Ctrl-C: a half-run suite is no grade
     if plugin.sandbox_error is not None:
         raise plugin.sandbox_error
     if plugin.collection_errors:

@@ -1,0 +1,163 @@
+"""``grader grade SUBMISSIONS... --solutions DIR``: the instructor's batch command.
+
+Finds the submissions (:mod:`grader.submissions`), skips those whose
+notebook and test suite are unchanged since their last grade in the gradebook
+(``--regrade`` forces), grades the rest in parallel slots
+(:mod:`grader.slots`) and records each grade in its own transaction the
+moment it arrives, so an interrupted run loses nothing already graded and
+the same command resumes it. Per student it writes ``OUT/grades/ID.json``,
+``OUT/feedback/ID.html`` and ``OUT/gradescope/ID/results.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from grader.assignment import find_assignment, find_solutions
+from grader.cli.common import EXIT_FAILED, EXIT_OK, limit_option, one_line_errors, parse_limits
+from grader.digests import digest_file, digest_suite, suite_paths
+from grader.errors import InputError
+from grader.gradebook import Gradebook
+from grader.model import Grade, grade_from_dict
+from grader.notebook import read_notebook
+from grader.submissions import Submission, find_submissions
+
+
+@click.command()
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--solutions", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="The solutions folder: hidden tests and the reference.")
+@click.option("--assignment", metavar="NAME_OR_DIR", help="The assignment (default: from the notebooks' metadata).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="all cores",
+              help="Submissions graded at once.")
+@click.option("--gradebook", type=click.Path(path_type=Path, dir_okay=False),
+              help="The SQLite gradebook (default: OUT/gradebook.sqlite).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("graded"), show_default=True,
+              help="Where grades, feedback pages and Gradescope results go.")
+@click.option("--regrade", is_flag=True, help="Grade again even what is unchanged since its last grade.")
+@click.option("--student", "students", multiple=True, metavar="ID", help="Grade only this student (repeatable).")
+@click.option("--no-progress", is_flag=True, help="No progress bar (one line per student instead).")
+@limit_option
+@one_line_errors
+def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None, jobs: int, gradebook: Path | None,
+          out: Path, regrade: bool, students: tuple[str, ...], no_progress: bool, limits: tuple[str, ...]) -> None:
+    """Grade a class's notebooks (files, folders or zips) with the hidden tests, in parallel."""
+    from grader.reports.gradescope import write_gradescope
+    from grader.reports.html import write_html
+    from grader.reports.json_report import write_json
+    from grader.slots import Outcome, Task, run_local
+
+    overrides = parse_limits(limits)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {out}: {exc.strerror or exc}") from None
+    found = find_submissions(list(submissions), out / "unpacked")
+    if students:
+        unknown = sorted(set(students) - {s.student for s in found})
+        if unknown:
+            raise InputError(f"no submission for student(s) {', '.join(unknown)}")
+        found = [s for s in found if s.student in students]
+    if not found:
+        raise InputError("no notebooks found in " + ", ".join(map(str, submissions)))
+    manifest = find_assignment(found[0].path, assignment, _declared(found))
+    sols = find_solutions(solutions, manifest)
+    manifest.limits.updated(overrides)  # bad --limit values fail now, not in every slot
+    suite = digest_suite(suite_paths(manifest, sols))
+
+    def write_outputs(student: str, result: Grade) -> None:
+        for path, write in ((out / "grades" / f"{student}.json", write_json),
+                            (out / "feedback" / f"{student}.html", write_html),
+                            (out / "gradescope" / student / "results.json", write_gradescope)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write(result, path)
+
+    with Gradebook(gradebook or out / "gradebook.sqlite") as book:
+        digests = {s.student: digest_file(s.path) for s in found}
+        todo = [s for s in found if regrade or not book.is_current(s.student, manifest.name, digests[s.student], suite)]
+        latest = book.latest(manifest.name)
+        for sub in found:
+            if sub not in todo and sub.student in latest:
+                write_outputs(sub.student, latest[sub.student])
+        tasks = [Task(s.student, s.path.name, s.path.read_bytes(), str(manifest.root), str(solutions.resolve()),
+                      overrides) for s in todo]
+        progress = _Progress(len(tasks), len(found) - len(tasks), quiet=no_progress)
+        memory: dict[str, float] = {}
+
+        def record(outcome: Outcome) -> None:
+            if outcome.grade is None:
+                progress.advance(outcome.student, None, outcome.error)
+                return
+            result = grade_from_dict(outcome.grade)
+            book.record(outcome.student, manifest.name, digests[outcome.student], suite, result)
+            write_outputs(outcome.student, result)
+            for key, value in {**outcome.memory_mib, "worker": result.resources.get("peak_rss_mib", 0.0)}.items():
+                memory[key] = max(memory.get(key, 0.0), value)
+            progress.advance(outcome.student, result, "")
+
+        with progress:
+            run_local(tasks, jobs, record)
+    progress.summary(memory, book.path)
+    sys.exit(EXIT_OK if progress.errors == 0 else EXIT_FAILED)
+
+
+def _declared(found: list[Submission]) -> str | None:
+    """The assignment the first readable notebook declares in its metadata."""
+    for sub in found:
+        try:
+            return read_notebook(sub.path, validate=False).assignment
+        except InputError:
+            continue
+    return None
+
+
+class _Progress:
+    """A progress bar (done/total, failing, errors, time left) or, with ``quiet``, one line per student."""
+
+    def __init__(self, total: int, skipped: int, quiet: bool) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console = Console(stderr=True)
+        self.quiet = quiet or not self.console.is_terminal
+        self.total, self.skipped = total, skipped
+        self.done = self.failing = self.errors = 0
+        self.start = time.monotonic()
+        self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[status]}"), TimeRemainingColumn(),
+                            console=self.console, disable=self.quiet)
+        self.task = self.bar.add_task("grading", total=total, status="")
+
+    def __enter__(self) -> _Progress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def advance(self, student: str, result: Grade | None, error: str) -> None:
+        self.done += 1
+        if result is None:
+            self.errors += 1
+            line = f"{student}: not graded: {error}"
+            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        else:
+            self.failing += not result.all_passed
+            line = f"{student}: {result.score:g}/{result.max_score:g}"
+            if self.quiet:
+                self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+        self.bar.update(self.task, advance=1, status=f"{self.failing} below full marks, {self.errors} errors")
+
+    def summary(self, memory: dict[str, float], gradebook: Path) -> None:
+        seconds = time.monotonic() - self.start
+        rate = f", {self.done / seconds * 60:.1f}/min" if self.done and seconds > 0 else ""
+        peaks = ", ".join(f"{k} {v:.0f} MiB" for k, v in sorted(memory.items()))
+        self.console.print(
+            f"graded {self.done - self.errors}, not graded {self.errors}, unchanged {self.skipped}"
+            f" in {seconds:.1f} s{rate}; gradebook {gradebook}" + (f"; peak memory per slot: {peaks}" if peaks else ""),
+            markup=False, highlight=False, soft_wrap=True)

@@ -1,0 +1,169 @@
+"""Grading slots: long-lived processes that grade one submission after another.
+
+A slot is a fresh interpreter (multiprocessing's ``spawn``, never a fork of
+the command) that starts a :class:`~grader.sandbox.zygote.Zygote` first, then
+imports pytest, torch and sympy once, and grades each task it is sent exactly
+as ``grader check --solutions`` does (:func:`grader.grading.grade`), with the
+task's worker forked from the zygote: the imports and test modules are paid
+once per slot, not per submission. Results travel back as plain data; the
+command alone writes the gradebook.
+
+A slot that dies (never the student's doing: student code runs in workers)
+loses only the task it held, which the pool retries once in a new slot.
+Ctrl-C reaches the slots too: the one grading stops its worker and exits
+without a result, so a half-graded submission is never recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import resource
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from grader.errors import GraderError, SandboxError
+
+
+@dataclass(frozen=True)
+class Task:
+    """One submission to grade: the notebook's bytes travel, so a slot may run anywhere."""
+
+    student: str
+    filename: str
+    content: bytes
+    assignment: str | None
+    solutions: str
+    limits: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A task's result: the grade as plain data, or why there is none; the slot's memory."""
+
+    student: str
+    grade: dict[str, Any] | None
+    error: str = ""
+    memory_mib: Mapping[str, float] = field(default_factory=dict)
+
+
+def grade_task(task: Task, spawn: Callable[..., Any] | None = None) -> Outcome:
+    """Grade one task in this process (workers from ``spawn``, default fresh ones)."""
+    from grader.grading import grade
+    from grader.job import prepare
+    from grader.sandbox.launch import spawn_worker
+
+    with tempfile.TemporaryDirectory(prefix="grader-task-") as folder:
+        path = Path(folder) / task.filename
+        path.write_bytes(task.content)
+        try:
+            job = prepare(path, task.assignment, Path(task.solutions), task.limits)
+            result = grade(job, spawn=spawn or spawn_worker)
+        except GraderError as error:
+            return Outcome(task.student, None, str(error).replace(str(path), task.filename))
+    return Outcome(task.student, replace(result, submission=task.student).to_dict())
+
+
+def slot_main(conn: multiprocessing.connection.Connection) -> None:
+    """A slot's life: a zygote, then tasks until the connection closes."""
+    sys.dont_write_bytecode = True
+    zygote = _start_zygote()
+    try:
+        while True:
+            try:
+                task = conn.recv()
+            except EOFError:
+                return
+            if zygote is not None and not zygote.alive():
+                zygote.close()
+                zygote = _start_zygote()
+            outcome = grade_task(task, zygote.spawn if zygote is not None else None)
+            conn.send(replace(outcome, memory_mib=_memory(zygote)))
+    except KeyboardInterrupt:
+        return
+    finally:
+        if zygote is not None:
+            zygote.close()
+
+
+def _start_zygote() -> Any:
+    from grader.sandbox.zygote import Zygote
+
+    try:
+        return Zygote()
+    except (SandboxError, OSError):
+        return None  # workers are then started fresh: slower, same sandbox
+
+
+def _memory(zygote: Any) -> dict[str, float]:
+    """Peak resident memory of this slot's grader process and of its zygote, in MiB."""
+    memory = {"grader": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if zygote is not None:
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{zygote.popen.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    memory["zygote"] = int(line.split()[1]) / 1024
+    return memory
+
+
+def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], None]) -> None:
+    """Grade ``tasks`` in ``jobs`` slots; ``on_outcome`` is called here as each one ends."""
+    context = multiprocessing.get_context("spawn")
+    pending = deque(tasks)
+    retried: set[str] = set()
+    busy: dict[multiprocessing.connection.Connection, tuple[Any, Task]] = {}
+    idle: list[tuple[Any, multiprocessing.connection.Connection]] = []
+
+    def start_slot() -> tuple[Any, multiprocessing.connection.Connection]:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=slot_main, args=(theirs,), daemon=True)
+        process.start()
+        theirs.close()
+        return process, ours
+
+    try:
+        idle = [start_slot() for _ in range(max(1, min(jobs, len(pending))))]
+        while pending or busy:
+            while pending and idle:
+                process, conn = idle.pop()
+                task = pending.popleft()
+                conn.send(task)
+                busy[conn] = (process, task)
+            for conn in multiprocessing.connection.wait(list(busy)):
+                assert isinstance(conn, multiprocessing.connection.Connection)
+                process, task = busy.pop(conn)
+                try:
+                    outcome = conn.recv()
+                except (EOFError, OSError):
+                    conn.close()
+                    process.join(5)
+                    if task.student not in retried:
+                        retried.add(task.student)
+                        pending.appendleft(task)
+                    else:
+                        on_outcome(Outcome(task.student, None, f"the grading slot died (exit code {process.exitcode})"))
+                    idle.append(start_slot())
+                    continue
+                idle.append((process, conn))
+                on_outcome(outcome)
+    finally:
+        _stop([*idle, *((p, c) for c, (p, _) in busy.items())])
+
+
+def _stop(slots: list[tuple[Any, multiprocessing.connection.Connection]]) -> None:
+    """Close every slot's connection and wait for it (a slot then stops its zygote and exits)."""
+    for _, conn in slots:
+        conn.close()
+    deadline = time.monotonic() + 10
+    for process, _ in slots:
+        process.join(max(0.1, deadline - time.monotonic()))
+        if process.is_alive():
+            process.terminate()
+            process.join(5)
