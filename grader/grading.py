@@ -15,6 +15,7 @@ import os
 import threading
 import time
 import types
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 

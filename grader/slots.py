@@ -136,8 +136,9 @@ def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], 
                 task = pending.popleft()
                 conn.send(task)
                 busy[conn] = (process, task)
-            for conn in multiprocessing.connection.wait(list(busy)):
-                assert isinstance(conn, multiprocessing.connection.Connection)
+            for ready in multiprocessing.connection.wait(list(busy)):
+                assert isinstance(ready, multiprocessing.connection.Connection)
+                conn = ready
                 process, task = busy.pop(conn)
                 try:
                     outcome = conn.recv()

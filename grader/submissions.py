@@ -50,7 +50,8 @@ def find_submissions(arguments: list[Path], unpack_to: Path) -> list[Submission]
     by_student: dict[str, Submission] = {}
     for sub in found:
         if sub.student in by_student:
-            raise InputError(f"two notebooks for student {sub.student!r}: {by_student[sub.student].path} and {sub.path}")
+            other = by_student[sub.student].path
+            raise InputError(f"two notebooks for student {sub.student!r}: {other} and {sub.path}")
         by_student[sub.student] = sub
     return [by_student[s] for s in sorted(by_student)]
 

@@ -47,6 +47,13 @@ FORBIDDEN = {
                        "grader.cli"],
     "grader.written_import": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.cli"],
     "grader.reports.html": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker", "grader.figures"],
+    # batch grading: the zygote's two sides stay apart from the grading; the slots sit below the CLI
+    "grader.sandbox.zygote": ["grader.plugin", "grader.grading", "grader.reports", "grader.cli", "grader.worker"],
+    "grader.worker.zygote": ["grader.plugin", "grader.grading", "grader.model", "grader.reference", "grader.reports",
+                             "grader.assignment", "grader.checks", "grader.specs", "grader.cli", "grader.sandbox"],
+    "grader.slots": ["grader.reports", "grader.cli"],
+    "grader.submissions": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
+                           "grader.cli"],
     "grader.figures": ["grader.grading", "grader.plugin", "grader.reports", "grader.cli", "grader.worker"],
 }
 
@@ -76,7 +83,8 @@ def test_dependencies_point_one_way(module: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("module", ["grader.sandbox.launch", "grader.job", "grader.cli.main", "grader.gradebook"])
+@pytest.mark.parametrize("module", ["grader.sandbox.launch", "grader.sandbox.zygote", "grader.job", "grader.cli.main",
+                                    "grader.gradebook", "grader.slots", "grader.submissions"])
 def test_light_modules_do_not_import_torch(module: str) -> None:
     """The CLI starts the worker before torch is imported here; these must stay light."""
     loaded = imported_by(module)

@@ -128,8 +128,8 @@ class Zygote:
             for fd in (down_w, up_r):
                 os.close(fd)
             place.discard()
-            error = reply.get("error") if isinstance(reply, dict) else reply
-            raise SandboxError(f"the zygote could not fork a worker: {error}")
+            why = reply.get("error") if isinstance(reply, dict) else reply
+            raise SandboxError(f"the zygote could not fork a worker: {why}")
         return WorkerProcess(ForkedChild(reply["pid"]), down_w, up_r, place.workdir, place.base, place.cgroups)
 
     def reap_orphans(self) -> None:

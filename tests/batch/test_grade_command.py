@@ -1,0 +1,108 @@
+"""``grader grade`` through the real command: folders, zips, bad notebooks, resuming, one student alone."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ..conftest import TINY, TINY_CORRECT, TINY_SOLUTIONS, write_notebook
+
+pytestmark = pytest.mark.slow
+
+WRONG = [*TINY_CORRECT[:2], "def square(x):\n    return x + x", TINY_CORRECT[3]]
+HANGS = [*TINY_CORRECT[:2], "def square(x):\n    while True:\n        pass", TINY_CORRECT[3]]
+
+
+def run_grade(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "grader", "grade", *map(str, args), "--solutions", str(TINY_SOLUTIONS),
+               "--assignment", str(TINY), "--no-progress", "--limit", "call_timeout=2"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600)
+
+
+def check_json(notebook: Path, out: Path) -> dict[str, object]:
+    command = [sys.executable, "-m", "grader", "check", str(notebook), "--solutions", str(TINY_SOLUTIONS),
+               "--assignment", str(TINY), "--json", str(out), "--limit", "call_timeout=2"]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr
+    return dict(json.loads(out.read_text()))
+
+
+def records(gradebook: Path) -> list[tuple[str, float]]:
+    with sqlite3.connect(gradebook) as db:
+        return [(s, g) for s, g in db.execute("SELECT student, score FROM grades ORDER BY id")]
+
+
+@pytest.fixture
+def classroom(tmp_path: Path) -> Path:
+    """alice (right) and bob (wrong) as notebooks, carol (hangs) in a folder, dan (not JSON), erin in a zip."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write_notebook(subs / "alice.ipynb", TINY_CORRECT)
+    write_notebook(subs / "bob.ipynb", WRONG)
+    (subs / "carol").mkdir()
+    write_notebook(subs / "carol" / "assignment.ipynb", HANGS)
+    (subs / "dan.ipynb").write_text("not a notebook")
+    erin = write_notebook(tmp_path / "nb.ipynb", TINY_CORRECT)
+    with zipfile.ZipFile(tmp_path / "erin.zip", "w") as zf:
+        zf.write(erin, "erin/assignment.ipynb")
+    return tmp_path
+
+
+def test_grades_like_check_then_resumes(classroom: Path) -> None:
+    out = classroom / "out"
+    first = run_grade(classroom / "subs", classroom / "erin.zip", "--out", out, "--jobs", "2")
+    assert first.returncode == 1, first.stderr  # dan's notebook could not be graded
+    assert "dan: not graded: dan.ipynb is not a notebook" in first.stderr
+    assert "Traceback" not in first.stderr
+    book = out / "gradebook.sqlite"
+    scores = dict(records(book))
+    assert sorted(scores) == ["alice", "bob", "carol", "erin"]
+    assert scores["alice"] == scores["erin"] > scores["bob"] > 0
+    for student in ("alice", "bob", "carol"):
+        grade = json.loads((out / "grades" / f"{student}.json").read_text())
+        assert grade["submission"] == student
+        assert (out / "feedback" / f"{student}.html").read_text().startswith("<!DOCTYPE html>")
+        results = json.loads((out / "gradescope" / student / "results.json").read_text())
+        assert results["score"] == pytest.approx(grade["score"])
+    # exactly what grader check says, test by test
+    for student, path in (("bob", classroom / "subs" / "bob.ipynb"),
+                          ("carol", classroom / "subs" / "carol" / "assignment.ipynb")):
+        checked = check_json(path, classroom / f"{student}-check.json")
+        graded = json.loads((out / "grades" / f"{student}.json").read_text())
+        outcomes = [(t["name"], t["outcome"], t["points"]) for q in graded["questions"] for t in q["tests"]]
+        assert outcomes == [(t["name"], t["outcome"], t["points"])  # type: ignore[index]
+                            for q in checked["questions"] for t in q["tests"]]  # type: ignore[attr-defined]
+    carol = json.loads((out / "grades" / "carol.json").read_text())
+    assert any("call time limit" in t["message"] for q in carol["questions"] for t in q["tests"])
+
+    again = run_grade(classroom / "subs", classroom / "erin.zip", "--out", out)
+    assert "unchanged 4" in again.stderr, again.stderr
+    assert len(records(book)) == 4  # nothing graded twice
+
+    write_notebook(classroom / "subs" / "bob.ipynb", TINY_CORRECT)  # bob resubmits
+    alone = run_grade(classroom / "subs", "--out", out, "--student", "bob")
+    assert alone.returncode == 0, alone.stderr
+    assert [s for s, _ in records(book)][4:] == ["bob"]
+    assert records(book)[-1][1] == scores["alice"]
+
+    forced = run_grade(classroom / "subs", "--out", out, "--student", "alice", "--regrade")
+    assert forced.returncode == 0 and [s for s, _ in records(book)][5:] == ["alice"]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["missing-folder"], "no such file or folder"),
+    (["--student", "zed"], "no submission for student(s) zed"),
+])
+def test_bad_input_is_one_line(classroom: Path, arguments: list[str], message: str) -> None:
+    args = [classroom / a if a == "missing-folder" else a for a in arguments]
+    if args[0] == "--student":
+        args = [classroom / "subs", *args]
+    proc = run_grade(*args, "--out", classroom / "out")
+    assert proc.returncode == 2
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
