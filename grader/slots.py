@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import os
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -74,6 +76,7 @@ def grade_task(task: Task, spawn: Callable[..., Any] | None = None) -> Outcome:
 def slot_main(conn: multiprocessing.connection.Connection) -> None:
     """A slot's life: a zygote, then tasks until the connection closes."""
     sys.dont_write_bytecode = True
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the command interrupts a slot with SIGINT
     zygote = _start_zygote()
     try:
         while True:
@@ -155,11 +158,17 @@ def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], 
                 idle.append((process, conn))
                 on_outcome(outcome)
     finally:
-        _stop([*idle, *((p, c) for c, (p, _) in busy.items())])
+        _stop([*idle, *((p, c) for c, (p, _) in busy.items())], interrupt=[p for p, _ in busy.values()])
 
 
-def _stop(slots: list[tuple[Any, multiprocessing.connection.Connection]]) -> None:
-    """Close every slot's connection and wait for it (a slot then stops its zygote and exits)."""
+def _stop(slots: list[tuple[Any, multiprocessing.connection.Connection]], interrupt: list[Any]) -> None:
+    """Stop every slot: SIGINT to those still grading (they record nothing), then close and wait.
+
+    A slot then stops its worker and its zygote and exits.
+    """
+    for process in interrupt:
+        with contextlib.suppress(OSError):
+            os.kill(process.pid, signal.SIGINT)
     for _, conn in slots:
         conn.close()
     deadline = time.monotonic() + 10

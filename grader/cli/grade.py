@@ -12,6 +12,7 @@ the same command resumes it. Per student it writes ``OUT/grades/ID.json``,
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -53,6 +54,9 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
     from grader.slots import Outcome, Task, run_local
 
     overrides = parse_limits(limits)
+    # Ctrl-C or a kill stops the run cleanly: whatever was recorded stays, a rerun resumes.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -104,6 +108,10 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
             run_local(tasks, jobs, record)
     progress.summary(memory, book.path)
     sys.exit(EXIT_OK if progress.errors == 0 else EXIT_FAILED)
+
+
+def _interrupted(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _declared(found: list[Submission]) -> str | None:

@@ -60,6 +60,12 @@ class _Died(Exception):
     pass
 
 
+# A function that ran past the call time limit this often is not called again
+# in the same grading: its further tests fail at once, saying why. Without it a
+# function that always hangs costs the time limit once per test (minutes).
+TIMEOUTS_PER_FUNCTION = 2
+
+
 class WorkerSession:
     """The worker of one submission; a context manager that leaves nothing running."""
 
@@ -79,6 +85,7 @@ class WorkerSession:
         self._outcomes: list[CellOutcome] = []
         self.restarts = 0
         self.sandbox: tuple[str, ...] = ()
+        self._timeouts: dict[str, int] = {}  # calls per function that ran past the call time limit
 
     def __enter__(self) -> WorkerSession:
         return self
@@ -164,13 +171,16 @@ class WorkerSession:
             self._ensure_worker()
         except _Died as died:
             raise WorkerDied(f"`{name}` could not be called: the notebook's process {died}") from None
+        limit = f"the call time limit ({self.limits.call_timeout:g} s)"
+        if self._timeouts.get(name, 0) >= TIMEOUTS_PER_FUNCTION:
+            raise CallTimeout(f"`{name}` was not called: it already ran past {limit} "
+                              f"{TIMEOUTS_PER_FUNCTION} times")
         message = {"op": "call", "name": name, "args": list(args), "kwargs": dict(kwargs or {}), "mode": mode}
         try:
             reply = self._request(message, self.limits.call_timeout)
         except _Timeout:
-            raise CallTimeout(
-                f"`{name}` did not return within the call time limit ({self.limits.call_timeout:g} s)"
-            ) from None
+            self._timeouts[name] = self._timeouts.get(name, 0) + 1
+            raise CallTimeout(f"`{name}` did not return within {limit}") from None
         except _Died as died:
             raise WorkerDied(f"the notebook's process {died} while `{name}` ran") from None
         status = reply.get("status")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from grader.errors import CallTimeout, MissingFunction, SandboxError, StudentExc
 from grader.limits import Limits
 from grader.proxy import Submission
 from grader.sandbox.launch import spawn_worker
-from grader.sandbox.session import WorkerSession
+from grader.sandbox.session import TIMEOUTS_PER_FUNCTION, WorkerSession
 
 pytestmark = pytest.mark.slow
 
@@ -200,3 +201,17 @@ def test_a_worker_that_cannot_start_is_a_sandbox_error(tmp_path: Path) -> None:
     with WorkerSession(FAST, spawn=lambda env: spawn_worker(env, python=str(fake))) as s, \
             pytest.raises(SandboxError, match="did not start: ModuleNotFoundError: No module named torch"):
         s.run_notebook(["x = 1"])
+
+
+def test_a_function_that_keeps_hanging_is_not_called_again() -> None:
+    with WorkerSession(FAST) as s:
+        s.run_notebook(CELLS)
+        sub = Submission(s)
+        for _ in range(TIMEOUTS_PER_FUNCTION):
+            with pytest.raises(CallTimeout, match="did not return within the call time limit"):
+                sub.spin()
+        start = time.monotonic()
+        with pytest.raises(CallTimeout, match="`spin` was not called: it already ran past the call time limit"):
+            sub.spin()
+        assert time.monotonic() - start < FAST.call_timeout  # refused without a call
+        assert sub.add(1, 2) == 3  # the other functions are still called
