@@ -99,6 +99,7 @@ def become_worker(request: dict[str, Any], fds: list[int], sock: socket.socket) 
         os.dup2(log_fd, 2)
         _close_all_but((0, 1, 2, read_fd, write_fd))
         os.chdir(request["cwd"])
+        sys.path[0] = request["cwd"]  # as for `python -m` started there: the notebook's own modules import
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in request["env"].items()})
         signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -29,6 +29,8 @@ CELLS = [
     " or m in ('grader.plugin', 'grader.grading', 'grader.reference', 'grader.checks'))",
     "def read(path):\n    with open(path) as f:\n        return f.read(10)",
     "def me():\n    return os.getpid(), os.getuid()",
+    "with open('helper_module.py', 'w') as f:\n    f.write('X = 41')\nimport helper_module",
+    "def own_module():\n    return helper_module.X + 1",
 ]
 
 
@@ -50,6 +52,7 @@ def test_same_sandbox_as_a_fresh_worker(zygote: Zygote) -> None:
     fresh, _ = run(spawn_worker)
     with forked, fresh:
         assert sub.add(2, 3) == 5
+        assert sub.own_module() == 42  # a module the notebook wrote beside itself imports, as in a fresh worker
         assert forked.sandbox == fresh.sandbox
         if os.geteuid() == 0:
             assert {"pidns", "mountns", "netns", "uid", "seccomp", "cgroup-memory"} <= set(forked.sandbox)
