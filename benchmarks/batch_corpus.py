@@ -1,9 +1,9 @@
 """A class's worth of mixed ``optimization_intro`` submissions, built from the master notebook.
 
-Each submission is the reference solution with at most one solution cell
-replaced (found by cell id, as ``tests/assignment/test_wrong_submissions_q7.py``
-does): about 60 % correct (some with a harmless scratch cell appended), about
-35 % wrong in one function (a rotation of realistic single-function mistakes)
+Each submission is the reference solution with at most one function's solution
+cell replaced: about 60 % correct (some with a harmless scratch cell appended),
+about 35 % wrong in one function (a rotation of the mutants of
+``tests/assignment/test_wrong_submissions*.py``, each proven to lose points)
 and about 5 % with one function that never returns, so that every call of it
 runs into the call time limit. The mix is deterministic given the seed.
 """
@@ -11,16 +11,22 @@ runs into the call time limit. The mix is deterministic given the seed.
 from __future__ import annotations
 
 import random
+import sys
 import textwrap
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.assignment.test_wrong_submissions import mutant_sources, with_sources  # noqa: E402
+from tests.assignment.test_wrong_submissions_q6_q8 import MUTANTS as Q6_Q8_MUTANTS  # noqa: E402
+
 MASTER = REPO / "solutions" / "optimization_intro" / "solution.ipynb"
 
 Kind = Literal["correct", "wrong", "timeout"]
@@ -29,11 +35,10 @@ KINDS: tuple[Kind, ...] = ("correct", "wrong", "timeout")
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of changing the master: replace the cell ``cell_id`` by ``source``, or append a cell."""
+    """One way of changing the master: solution cells replaced (function -> source), a cell appended."""
 
     name: str
-    cell_id: str | None = None
-    source: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
     appended: str = ""
 
 
@@ -60,71 +65,29 @@ CORRECT = (
     """)),
 )
 
+# Single-function mistakes that the wrong-submission tests prove lose points in their own part only.
 WRONG = (
-    Variant("f without the x factor", "q1-f", _src("""
-        def f(x):
-            return torch.cos(math.pi * x)
-    """)),
-    Variant("hessian in float32", "q3-hessian", _src("""
-        def hessian(fn, x):
-            return torch.autograd.functional.hessian(fn, x.detach().clone()).to(torch.float32)
-    """)),
-    Variant("local_minima stub left", "q2-local-minima", _src("""
-        def local_minima(fn, lo, hi):
-            raise NotImplementedError
-    """)),
-    Variant("gradient_descent one step short", "q5-gradient-descent", _src("""
-        def gradient_descent(fn, x0, lr, num_steps):
-            x = x0.detach().clone()
-            rows = [x]
-            for _ in range(num_steps - 1):
-                xr = x.clone().requires_grad_(True)
-                (grad,) = torch.autograd.grad(fn(xr), xr)
-                x = x - lr * grad
-                rows.append(x)
-            return torch.stack(rows)
-    """)),
-    Variant("q7 sampler on the global RNG", "q7-sample-symmetric-matrices", _src("""
-        def sample_symmetric_matrices(num, n, sample_entries, generator):
-            rows, cols = torch.triu_indices(n, n)
-            seed = int(torch.randint(0, 10**6, ()))
-            draws = sample_entries((num, rows.numel()), torch.Generator().manual_seed(seed))
-            M = torch.zeros((num, n, n), dtype=draws.dtype)
-            M[:, rows, cols] = draws
-            M[:, cols, rows] = draws
-            return M
-    """)),
-    Variant("classify ignores tol", "q4-classify", _src("""
-        def classify_critical_point(H, tol=1e-6):
-            lam = torch.linalg.eigvalsh(H)
-            if (lam > 0).any() and (lam < 0).any():
-                return 'saddle'
-            if (lam > 0).all():
-                return 'minimum'
-            if (lam < 0).all():
-                return 'maximum'
-            return 'degenerate'
-    """)),
-    Variant("num_equivalent_minima forgets the signs", "q6-num-equivalent-minima", _src("""
-        def num_equivalent_minima(d, sign_symmetry=False):
-            return math.factorial(d)
-    """)),
+    *(Variant(name, mutant_sources((name,))) for name in (
+        "f_pi_as_3.14", "hessian_in_float64", "local_minima_includes_the_ends", "descent_without_row_0",
+        "classify_ignores_tol")),
+    *(Variant(name, dict([Q6_Q8_MUTANTS[name]])) for name in (
+        "num_minima_forgets_the_signs", "noise_from_the_global_rng")),
 )
 
 TIMEOUT = (
-    Variant("classify loops forever", "q4-classify", _src("""
+    Variant("classify loops forever", {"classify_critical_point": _src("""
         def classify_critical_point(H, tol=1e-6):
             while True:
                 pass
-    """)),
-    Variant("saddle_escape_steps never updates y", "q8-saddle-escape-steps", _src("""
+    """)}),
+    Variant("saddle_escape_steps never updates y", {"saddle_escape_steps": _src("""
         def saddle_escape_steps(eps, lr):
             x, y, steps = 1.0, float(eps), 0
             while abs(y) < 1:
                 x = x - lr * 2 * x
                 steps += 1
             return steps
-    """)),
+    """)}),
 )
 
 VARIANTS: dict[Kind, tuple[Variant, ...]] = {"correct": CORRECT, "wrong": WRONG, "timeout": TIMEOUT}
@@ -138,11 +101,8 @@ def kind_counts(n: int) -> dict[Kind, int]:
 
 
 def mutated(master: nbformat.NotebookNode, variant: Variant) -> nbformat.NotebookNode:
-    """A copy of ``master`` with the variant's cell replaced or its scratch cell appended."""
-    nb: nbformat.NotebookNode = nbformat.from_dict(master)  # type: ignore[no-untyped-call]
-    if variant.cell_id is not None:
-        (cell,) = [c for c in nb.cells if c.get("id") == variant.cell_id]
-        cell.source = variant.source
+    """A copy of ``master`` with the variant's solution cells replaced and its scratch cell appended."""
+    nb = with_sources(master, dict(variant.sources))
     if variant.appended:
         nb.cells.append(nbformat.v4.new_code_cell(variant.appended, id="scratch"))  # type: ignore[no-untyped-call]
     return nb

@@ -84,10 +84,11 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
     with Gradebook(gradebook or out / "gradebook.sqlite") as book:
         digests = {s.student: digest_file(s.path) for s in found}
         todo = [s for s in found if regrade or not book.is_current(s.student, manifest.name, digests[s.student], suite)]
+        unchanged = {s.student for s in found} - {s.student for s in todo}
         latest = book.latest(manifest.name)
-        for sub in found:
-            if sub not in todo and sub.student in latest:
-                write_outputs(sub.student, latest[sub.student])
+        for student in sorted(unchanged):  # its outputs were written when it was graded, unless removed since
+            if not (out / "grades" / f"{student}.json").exists():
+                write_outputs(student, latest[student])
         tasks = [Task(s.student, s.path.name, s.path.read_bytes(), str(manifest.root), str(solutions.resolve()),
                       overrides) for s in todo]
         progress = _Progress(len(tasks), len(found) - len(tasks), quiet=no_progress)

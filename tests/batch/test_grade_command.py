@@ -81,9 +81,11 @@ def test_grades_like_check_then_resumes(classroom: Path) -> None:
     carol = json.loads((out / "grades" / "carol.json").read_text())
     assert any("call time limit" in t["message"] for q in carol["questions"] for t in q["tests"])
 
+    (out / "grades" / "alice.json").unlink()
     again = run_grade(classroom / "subs", classroom / "erin.zip", "--out", out)
     assert "unchanged 4" in again.stderr, again.stderr
     assert len(records(book)) == 4  # nothing graded twice
+    assert json.loads((out / "grades" / "alice.json").read_text())["score"] == scores["alice"]  # rewritten
 
     write_notebook(classroom / "subs" / "bob.ipynb", TINY_CORRECT)  # bob resubmits
     alone = run_grade(classroom / "subs", "--out", out, "--student", "bob")
