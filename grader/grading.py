@@ -10,6 +10,7 @@ errors and the written answers become one :class:`~grader.model.Grade`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import threading
@@ -91,7 +92,8 @@ def grade(job: Job, worker: WorkerProcess | None = None,
         session.start()
         lazy = LazySubmission(session, job.notebook.code_cells)
         lazy.start()
-        plugin = build_plugin(job, lazy)
+        reference = reference_loader(job)
+        plugin = build_plugin(job, lazy, reference)
         tests_start = time.perf_counter()
         run_pytest(test_roots(job), plugin)
         tests_seconds = time.perf_counter() - tests_start
@@ -99,7 +101,7 @@ def grade(job: Job, worker: WorkerProcess | None = None,
         resources = session.stats()
         # After pytest has returned, so this thread alone uses the session.
         figures_start = time.perf_counter()
-        figures = figures_of(job, submission)
+        figures = figures_of(job, submission, reference)
         figures_seconds = time.perf_counter() - figures_start
     timings = {
         "total": time.perf_counter() - start,
@@ -111,27 +113,30 @@ def grade(job: Job, worker: WorkerProcess | None = None,
     return replace(build_grade(job, plugin, lazy.outcomes or [], session, timings, resources), figures=figures)
 
 
-def figures_of(job: Job, submission: Submission) -> tuple[Figure, ...]:
+def reference_loader(job: Job) -> Callable[[], types.SimpleNamespace] | None:
+    """Loads the master's reference once per grading, for the tests and the figures; None without solutions."""
+    if job.solutions is None:
+        return None
+    return functools.cache(functools.partial(load_reference, job.solutions.master))
+
+
+def figures_of(job: Job, submission: Submission,
+               reference: Callable[[], types.SimpleNamespace] | None) -> tuple[Figure, ...]:
     """The manifest's figures of the submission, over the reference's curves when solutions are given."""
     if not job.assignment.figures:
         return ()
-    reference = None
-    if job.solutions is not None:
+    namespace = None
+    if reference is not None:
         with contextlib.suppress(GraderError):  # a broken master already fails the hidden tests
-            reference = load_reference(job.solutions.master)
-    return build_figures(job.assignment.figures, submission, reference)
+            namespace = reference()
+    return build_figures(job.assignment.figures, submission, namespace)
 
 
-def build_plugin(job: Job, submission: LazySubmission) -> GradingPlugin:
+def build_plugin(job: Job, submission: LazySubmission,
+                 reference: Callable[[], types.SimpleNamespace] | None) -> GradingPlugin:
     """The plugin for a job: the lazy submission and, with solutions, the reference."""
-    master = job.solutions.master if job.solutions else None
-
-    def reference() -> types.SimpleNamespace:
-        assert master is not None
-        return load_reference(master)
-
     hidden = [job.solutions.hidden_tests] if job.solutions else []
-    return GradingPlugin(job.assignment.questions, submission, reference if master else None, hidden, test_roots(job))
+    return GradingPlugin(job.assignment.questions, submission, reference, hidden, test_roots(job))
 
 
 def test_roots(job: Job) -> list[Path]:

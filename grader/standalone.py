@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import GraderError
-from grader.grading import LazySubmission, build_grade, build_plugin
+from grader.grading import LazySubmission, build_grade, build_plugin, reference_loader
 from grader.job import Job, prepare
 from grader.plugin import GradingPlugin
 from grader.reports.json_report import write_json
@@ -45,7 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
     session = WorkerSession(job.limits)
     session.start()
     lazy = LazySubmission(session, job.notebook.code_cells)
-    plugin = build_plugin(job, lazy)
+    plugin = build_plugin(job, lazy, reference_loader(job))
     config.stash[STATE_KEY] = (job, plugin, session, lazy)
     config.pluginmanager.register(plugin, "grader-grading")
 
