@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError, SandboxError
+from grader.sandbox.launch import WorkerProcess, spawn_worker
+from grader.sandbox.zygote import Zygote
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,10 @@ class Outcome:
     memory_mib: Mapping[str, float] = field(default_factory=dict)
 
 
-def grade_task(task: Task, spawn: Callable[..., Any] | None = None) -> Outcome:
+def grade_task(task: Task, spawn: Callable[[Mapping[str, str]], WorkerProcess] | None = None) -> Outcome:
     """Grade one task in this process (workers from ``spawn``, default fresh ones)."""
     from grader.grading import grade
     from grader.job import prepare
-    from grader.sandbox.launch import spawn_worker
 
     with tempfile.TemporaryDirectory(prefix="grader-task-") as folder:
         path = Path(folder) / task.filename
@@ -96,16 +97,14 @@ def slot_main(conn: multiprocessing.connection.Connection) -> None:
             zygote.close()
 
 
-def _start_zygote() -> Any:
-    from grader.sandbox.zygote import Zygote
-
+def _start_zygote() -> Zygote | None:
     try:
         return Zygote()
     except (SandboxError, OSError):
         return None  # workers are then started fresh: slower, same sandbox
 
 
-def _memory(zygote: Any) -> dict[str, float]:
+def _memory(zygote: Zygote | None) -> dict[str, float]:
     """Peak resident memory of this slot's grader process and of its zygote, in MiB."""
     memory = {"grader": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if zygote is not None:
