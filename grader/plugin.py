@@ -120,6 +120,7 @@ class GradingPlugin:
         self.unmarked: list[str] = []
         self.collection_errors: list[str] = []
         self.sandbox_error: SandboxError | None = None
+        self._files: dict[str, tuple[str | None, Visibility]] = {}  # test file -> (name, visibility)
 
     def open_submission(self) -> Submission:
         """The submission proxy, the notebook run; stops the run if the sandbox is broken."""
@@ -214,16 +215,28 @@ class GradingPlugin:
 
     def _name(self, item: pytest.Item) -> str:
         """The test's name as students see it: ``tests/test_q1.py::test_f``, the same on every machine."""
-        path = Path(str(item.path)).resolve()
-        for root in self.test_roots:
-            if path.is_relative_to(root):
-                inside = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.name  # keeps a class
-                return f"{root.name}/{path.relative_to(root).as_posix()}::{inside}"
-        return item.nodeid
+        file, _ = self._file(item)
+        if file is None:
+            return item.nodeid
+        inside = item.nodeid.split("::", 1)[1] if "::" in item.nodeid else item.name  # keeps a class
+        return f"{file}::{inside}"
 
     def _visibility(self, item: pytest.Item) -> Visibility:
-        path = Path(str(item.path)).resolve()
-        return "hidden" if any(path.is_relative_to(root) for root in self.hidden_roots) else "public"
+        return self._file(item)[1]
+
+    def _file(self, item: pytest.Item) -> tuple[str | None, Visibility]:
+        """The item's test file as students see it (None if outside the roots) and its visibility.
+
+        Resolved once per file: hundreds of items share a handful of files.
+        """
+        key = str(item.path)
+        if key not in self._files:
+            path = Path(key).resolve()
+            root = next((r for r in self.test_roots if path.is_relative_to(r)), None)
+            hidden = any(path.is_relative_to(r) for r in self.hidden_roots)
+            self._files[key] = (f"{root.name}/{path.relative_to(root).as_posix()}" if root else None,
+                                "hidden" if hidden else "public")
+        return self._files[key]
 
 
 def _message(error: BaseException | None, visibility: Visibility) -> str:

@@ -163,7 +163,7 @@ def prepare_worker(limits: Mapping[str, str], python: str = sys.executable,
     base = Path(tempfile.mkdtemp(prefix="grader-worker-"))
     workdir = base / "work"
     workdir.mkdir()
-    _seed_matplotlib_cache(workdir / ".matplotlib")
+    seed_matplotlib_cache(workdir / ".matplotlib")
     env = worker_environment(workdir, limits)
     cgroups = WorkerCgroups()
     if isolate and sys.platform.startswith("linux"):
@@ -250,7 +250,7 @@ def runtime_paths(python: str, project: Path) -> list[str]:
     return kept
 
 
-def _seed_matplotlib_cache(target: Path) -> None:
+def seed_matplotlib_cache(target: Path) -> None:
     """Copy matplotlib's font list into the worker's fresh config directory.
 
     Without it matplotlib rebuilds the list in every worker, which costs about

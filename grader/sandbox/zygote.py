@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from grader.errors import SandboxError
-from grader.sandbox.launch import WorkerProcess, prepare_worker, worker_environment
+from grader.sandbox.launch import WorkerProcess, prepare_worker, seed_matplotlib_cache, worker_environment
 
 PR_SET_CHILD_SUBREAPER = 36
 REPLY_TIMEOUT = 60.0  # the first reply waits for the zygote's imports
@@ -87,6 +87,7 @@ class Zygote:
         self.python = python
         self.isolate = isolate
         self.home = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
+        seed_matplotlib_cache(self.home / ".matplotlib")  # the zygote imports pyplot: no font list rebuild
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log = open(self.home / "zygote.log", "wb")  # noqa: SIM115 - handed to the child
         try:

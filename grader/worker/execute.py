@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from IPython.core.events import EventManager
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
@@ -52,11 +55,32 @@ class CellRun:
     traceback: str = ""
 
 
+class _NoRedrawEvents(EventManager):
+    """IPython's events without matplotlib's redraw of every open figure after each cell.
+
+    Nothing here shows a figure, and that redraw costs about 0.1 s per figure.
+    The inline backend still closes a cell's figures at its end, as in Jupyter,
+    and a student's own ``draw()`` or ``savefig`` still draws.
+    """
+
+    def register(self, event: str, function: Callable[..., Any]) -> None:
+        if (event == "post_execute" and getattr(function, "__module__", "") == "matplotlib.pyplot"
+                and getattr(function, "__name__", "") == "_draw_all_if_interactive"):
+            return
+        super().register(event, function)  # type: ignore[no-untyped-call]
+
+
 class WorkerShell(InteractiveShell):
     """IPython's shell with GUI event loops disabled: ``%matplotlib inline`` works headless."""
 
     def enable_gui(self, gui: str | None = None) -> None:
         """No event loop to integrate with: figures are drawn off screen."""
+
+    def init_events(self) -> None:
+        super().init_events()  # type: ignore[no-untyped-call]
+        events = _NoRedrawEvents(self, list(self.events.callbacks))  # type: ignore[no-untyped-call]
+        events.callbacks = self.events.callbacks
+        self.events = events
 
 
 def make_shell() -> InteractiveShell:

@@ -31,6 +31,10 @@ CELLS = [
     "def me():\n    return os.getpid(), os.getuid()",
     "with open('helper_module.py', 'w') as f:\n    f.write('X = 41')\nimport helper_module",
     "def own_module():\n    return helper_module.X + 1",
+    "%matplotlib inline\nimport matplotlib\nimport matplotlib.pyplot as plt",
+    "def plot():\n    plt.figure()\n    plt.plot([0, 1], [1, 0])\n    plt.savefig('fig.png')\n    plt.close('all')\n"
+    "    here = os.getcwd()\n    return (os.path.getsize('fig.png') > 0, matplotlib.get_backend(),\n"
+    "            matplotlib.get_configdir().startswith(here), matplotlib.get_cachedir().startswith(here))",
 ]
 
 
@@ -60,6 +64,8 @@ def test_same_sandbox_as_a_fresh_worker(zygote: Zygote) -> None:
         with pytest.raises(AssertionError, match=r"FileNotFoundError|PermissionError"):
             sub.read(str(REPO / "solutions" / "optimization_intro" / "solution.ipynb"))
         assert sub.me()[0] == 1 or "pidns" not in forked.sandbox
+        # matplotlib, preloaded by the zygote, draws and keeps its files in the worker's own directory
+        assert sub.plot() == Submission(fresh).plot() == (True, "module://matplotlib_inline.backend_inline", True, True)
 
 
 def test_time_outs_and_deaths_restart_from_the_zygote(zygote: Zygote) -> None:
