@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from grader.errors import GraderError, SandboxError
+from grader.errors import GraderError, InputError, SandboxError
 from grader.sandbox.launch import WorkerProcess, spawn_worker
 from grader.sandbox.zygote import Zygote
 
@@ -51,12 +51,17 @@ class Task:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A task's result: the grade as plain data, or why there is none; the slot's memory."""
+    """A task's result: the grade as plain data, or why there is none; the slot's memory.
+
+    ``unreadable``: there is no grade because of the notebook itself (not a
+    notebook, another assignment's): grading it again cannot help.
+    """
 
     student: str
     grade: dict[str, Any] | None
     error: str = ""
     memory_mib: Mapping[str, float] = field(default_factory=dict)
+    unreadable: bool = False
 
 
 def grade_task(task: Task, spawn: Callable[[Mapping[str, str]], WorkerProcess] | None = None) -> Outcome:
@@ -69,6 +74,9 @@ def grade_task(task: Task, spawn: Callable[[Mapping[str, str]], WorkerProcess] |
         path.write_bytes(task.content)
         try:
             job = prepare(path, task.assignment, Path(task.solutions), task.limits)
+        except InputError as error:
+            return Outcome(task.student, None, str(error).replace(str(path), task.filename), unreadable=True)
+        try:
             result = grade(job, spawn=spawn or spawn_worker)
         except GraderError as error:
             return Outcome(task.student, None, str(error).replace(str(path), task.filename))

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import click
 
-from grader.assignment import find_assignment, find_solutions
+from grader.assignment import Assignment, find_assignment, find_solutions
 from grader.cli.common import EXIT_FAILED, EXIT_OK, limit_option, one_line_errors, parse_limits
 from grader.digests import digest_file, digest_suite, suite_paths
 from grader.errors import InputError
 from grader.gradebook import Gradebook
-from grader.model import Grade, grade_from_dict
+from grader.model import Grade, QuestionResult, WrittenAnswer, grade_from_dict
 from grader.notebook import read_notebook
 from grader.submissions import Submission, find_submissions
 
@@ -95,15 +95,18 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
         memory: dict[str, float] = {}
 
         def record(outcome: Outcome) -> None:
-            if outcome.grade is None:
-                progress.advance(outcome.student, None, outcome.error)
-                return
-            result = grade_from_dict(outcome.grade)
-            book.record(outcome.student, manifest.name, digests[outcome.student], suite, result)
-            write_outputs(outcome.student, result)
-            for key, value in {**outcome.memory_mib, "worker": result.resources.get("peak_rss_mib", 0.0)}.items():
+            result = None
+            if outcome.grade is not None:
+                result = grade_from_dict(outcome.grade)
+            elif outcome.unreadable:  # a zero saying why: the student has a row in the gradebook and the CSV
+                result = _zero(manifest, outcome.student, outcome.error)
+            if result is not None:  # otherwise (a slot died twice) the next run grades it again
+                book.record(outcome.student, manifest.name, digests[outcome.student], suite, result)
+                write_outputs(outcome.student, result)
+            peaks = {**outcome.memory_mib, "worker": result.resources.get("peak_rss_mib", 0.0) if result else 0.0}
+            for key, value in peaks.items():
                 memory[key] = max(memory.get(key, 0.0), value)
-            progress.advance(outcome.student, result, "")
+            progress.advance(outcome.student, result if outcome.grade is not None else None, outcome.error)
 
         with progress:
             run_local(tasks, jobs, record)
@@ -113,6 +116,14 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
 
 def _interrupted(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _zero(manifest: Assignment, student: str, why: str) -> Grade:
+    """The grade of a notebook that cannot be graded: nothing earned, and why."""
+    return Grade(manifest.name, student,
+                 tuple(QuestionResult(q.id, 0.0, q.points) for q in manifest.questions),
+                 written=tuple(WrittenAnswer(w.id, w.points, "") for w in manifest.written),
+                 warnings=(f"not graded: {why}",))
 
 
 def _declared(found: list[Submission]) -> str | None:

@@ -62,7 +62,10 @@ def test_grades_like_check_then_resumes(classroom: Path) -> None:
     assert "Traceback" not in first.stderr
     book = out / "gradebook.sqlite"
     scores = dict(records(book))
-    assert sorted(scores) == ["alice", "bob", "carol", "erin"]
+    assert sorted(scores) == ["alice", "bob", "carol", "dan", "erin"]
+    assert scores["dan"] == 0  # a row for the LMS, saying why
+    dan = json.loads((out / "grades" / "dan.json").read_text())
+    assert dan["warnings"][0].startswith("not graded: dan.ipynb is not a notebook") and dan["max_score"] > 0
     assert scores["alice"] == scores["erin"] > scores["bob"] > 0
     for student in ("alice", "bob", "carol"):
         grade = json.loads((out / "grades" / f"{student}.json").read_text())
@@ -83,18 +86,18 @@ def test_grades_like_check_then_resumes(classroom: Path) -> None:
 
     (out / "grades" / "alice.json").unlink()
     again = run_grade(classroom / "subs", classroom / "erin.zip", "--out", out)
-    assert "unchanged 4" in again.stderr, again.stderr
-    assert len(records(book)) == 4  # nothing graded twice
+    assert "unchanged 5" in again.stderr, again.stderr
+    assert len(records(book)) == 5  # nothing graded twice
     assert json.loads((out / "grades" / "alice.json").read_text())["score"] == scores["alice"]  # rewritten
 
     write_notebook(classroom / "subs" / "bob.ipynb", TINY_CORRECT)  # bob resubmits
     alone = run_grade(classroom / "subs", "--out", out, "--student", "bob")
     assert alone.returncode == 0, alone.stderr
-    assert [s for s, _ in records(book)][4:] == ["bob"]
+    assert [s for s, _ in records(book)][5:] == ["bob"]
     assert records(book)[-1][1] == scores["alice"]
 
     forced = run_grade(classroom / "subs", "--out", out, "--student", "alice", "--regrade")
-    assert forced.returncode == 0 and [s for s, _ in records(book)][5:] == ["alice"]
+    assert forced.returncode == 0 and [s for s, _ in records(book)][6:] == ["alice"]
 
 
 @pytest.mark.parametrize("arguments, message", [
