@@ -7,11 +7,12 @@ retried once and then reported as not graded.
 
 A Dask worker never grades in its own process (it runs threads, an event loop
 and Dask's signal handling; pytest and the zygote's child subreaper want a
-process of their own). :class:`SlotPlugin`, registered for the run, starts one
-slot per worker thread when it is set up on a worker and stops them when it is
-removed: each slot is the same :func:`grader.slots.slot_main` the local pool
-runs, so a submission is graded exactly as ``grader grade`` grades it locally,
-its worker sandboxed and forked from the slot's zygote.
+process of their own). :class:`SlotPlugin`, registered for the run, keeps a
+worker's slots (at most one per worker thread, each started by the first task
+that needs it and reused) and stops them when it is removed at the end of the
+run or when the worker closes. Each slot runs :func:`grader.slots.slot_main`,
+as a local slot does, so a submission is graded exactly as ``grader grade``
+grades it locally, its worker sandboxed and forked from the slot's zygote.
 
 Slots are started with :mod:`subprocess`, not :mod:`multiprocessing`: Dask's
 nanny starts worker processes as daemonic (``distributed.worker.daemon``,
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import queue
 import signal
 import socket
 import subprocess
@@ -79,28 +79,20 @@ class _Slot:
 
 
 class _Slots:
-    """A Dask worker's slots, one per worker thread; a task borrows one for its grading."""
+    """A Dask worker's slots: a task borrows an idle one, or starts one (so at most one per worker thread)."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.closed = False
+        self.idle: list[_Slot] = []
         self.busy: set[_Slot] = set()
-        self.idle: queue.SimpleQueue[_Slot] = queue.SimpleQueue()
-        self.every: set[_Slot] = set()
-        for _ in range(count):
-            self._add()
-
-    def _add(self) -> None:
-        slot = _Slot()
-        self.every.add(slot)
-        self.idle.put(slot)
 
     def grade(self, task: Task) -> Outcome:
-        """Grade ``task`` in an idle slot; :class:`SlotDied` if the slot ends first (a new one replaces it)."""
-        slot = self.idle.get()
+        """Grade ``task`` in a slot; :class:`SlotDied` if the slot ends first."""
         with self.lock:
             if self.closed:
                 raise SlotDied("the grading slots were stopped")
+            slot = self.idle.pop() if self.idle else _Slot()
             self.busy.add(slot)
         try:
             slot.conn.send(task)
@@ -108,14 +100,14 @@ class _Slots:
         except (EOFError, OSError):
             with self.lock:
                 self.busy.discard(slot)
-                self.every.discard(slot)
-                if not self.closed:
-                    self._add()
             slot.stop(interrupt=False, deadline=time.monotonic() + 5)
             raise SlotDied(f"the grading slot died (exit code {slot.popen.returncode})") from None
         with self.lock:
             self.busy.discard(slot)
-        self.idle.put(slot)
+            if self.closed:
+                slot.stop(interrupt=False, deadline=time.monotonic() + 5)
+            else:
+                self.idle.append(slot)
         if not isinstance(outcome, Outcome):
             raise SlotDied(f"the grading slot replied {type(outcome).__name__}, not an Outcome")
         return outcome
@@ -124,27 +116,28 @@ class _Slots:
         """Stop every slot: those grading are interrupted and record nothing."""
         with self.lock:
             self.closed = True
-            every, busy = list(self.every), set(self.busy)
-            self.every.clear()
+            idle, busy = self.idle, list(self.busy)
+            self.idle = []
         deadline = time.monotonic() + 10
-        for slot in every:
-            if slot in busy:
-                with contextlib.suppress(OSError):
-                    slot.popen.send_signal(signal.SIGINT)
-        for slot in every:
+        for slot in busy:
+            with contextlib.suppress(OSError):
+                slot.popen.send_signal(signal.SIGINT)
+        for slot in [*idle, *busy]:
             slot.stop(interrupt=False, deadline=deadline)
-        for slot in every:  # wake any task waiting for a slot: it then sees ``closed``
-            self.idle.put(slot)
 
 
 class SlotPlugin(WorkerPlugin):
-    """Starts a worker's slots when registered on it, stops them when removed or when the worker closes."""
+    """Holds a worker's slots for one run; stops them when removed or when the worker closes.
+
+    Slots start with the worker's first task, not in ``setup``: a plugin left
+    registered (a run killed before it could remove it) then costs nothing.
+    """
 
     def __init__(self) -> None:
         self.slots: _Slots | None = None
 
     def setup(self, worker: Any) -> None:
-        self.slots = _Slots(max(1, int(worker.state.nthreads)))
+        self.slots = _Slots()
 
     async def teardown(self, worker: Any) -> None:
         if self.slots is not None:
@@ -195,7 +188,7 @@ def run_dask(tasks: Iterable[Task], address: str, on_outcome: Callable[[Outcome]
     pending: dict[Any, tuple[Future[Outcome], Task]] = {}
     try:
         client.register_plugin(SlotPlugin(), name=plugin)
-        futures = as_completed()
+        futures = as_completed(loop=client.loop)
 
         def submit(task: Task) -> None:
             future = client.submit(_grade_on_worker, plugin, task, pure=False,
@@ -219,9 +212,8 @@ def run_dask(tasks: Iterable[Task], address: str, on_outcome: Callable[[Outcome]
             on_outcome(outcome)
     finally:
         try:
-            if pending:
-                client.cancel([future for future, _ in pending.values()])
             with contextlib.suppress(Exception):
-                client.unregister_worker_plugin(plugin)
+                client.cancel([future for future, _ in pending.values()])
+                client.unregister_worker_plugin(plugin)  # stops the slots, interrupting those still grading
         finally:
             client.close()
