@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -103,6 +104,29 @@ def test_a_slot_that_dies_is_retried_once_then_reported(tmp_path: Path, schedule
     assert slot_processes(scheduler) == [0, 0]
 
 
+def test_ctrl_c_cancels_and_records_only_whole_grades(tmp_path: Path, scheduler: str) -> None:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write_notebook(subs / "a0.ipynb", TINY_CORRECT)
+    for i in range(1, 9):
+        write_notebook(subs / f"h{i}.ipynb", HANGS)  # each takes seconds: the interrupt finds them grading
+    command = [sys.executable, "-m", "grader", "grade", str(subs), "--solutions", str(TINY_SOLUTIONS),
+               "--assignment", str(TINY), "--no-progress", "--limit", "call_timeout=2", "--out", str(tmp_path / "out"),
+               "--dask", scheduler]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    lines = [proc.stderr.readline()]  # the first grade
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=120)
+    lines += rest.splitlines()
+    assert proc.returncode == 130, lines
+    assert lines[-1].strip() == "grader: interrupted" and not any("Traceback" in line for line in lines), lines
+    reported = {line.partition(":")[0] for line in lines if "/10" in line}
+    recorded = dict(records(tmp_path / "out" / "gradebook.sqlite"))
+    assert set(recorded) == reported and 1 <= len(recorded) < 9
+    assert slot_processes(scheduler) == [0, 0]  # the slots grading were stopped
+
+
 @pytest.mark.parametrize("arguments, message", [
     (["--dask", "tcp://127.0.0.1:1"], "grader: cannot reach the Dask scheduler at tcp://127.0.0.1:1: "),
     (["--dask", "no such address"], "grader: cannot reach the Dask scheduler at no such address: "),
@@ -117,3 +141,16 @@ def test_bad_address_is_one_line(classroom: Path, tmp_path: Path, arguments: lis
     assert proc.stderr.startswith(message) and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     book = tmp_path / "out" / "gradebook.sqlite"
     assert not book.exists() or records(book) == []
+
+
+def test_without_distributed_the_option_says_what_to_install(classroom: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from grader.cli.main import main
+
+    monkeypatch.delitem(sys.modules, "grader.cluster")
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed now fails as if not installed
+    result = CliRunner().invoke(main, ["grade", str(classroom), "--solutions", str(TINY_SOLUTIONS),
+                                       "--dask", "tcp://127.0.0.1:8786"])
+    assert result.exit_code == 2
+    assert result.output == "grader: --dask needs Dask's distributed package: pip install 'grader[dask]'\n"
