@@ -65,11 +65,8 @@ class _Slot:
                                           pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
         self.conn = Connection(ours.detach())
 
-    def stop(self, interrupt: bool, deadline: float) -> None:
-        """Stop the slot: SIGINT first if it is grading (it then records nothing), close, wait, kill."""
-        if interrupt:
-            with contextlib.suppress(OSError):
-                self.popen.send_signal(signal.SIGINT)
+    def stop(self, deadline: float) -> None:
+        """Close the slot's connection (an idle slot then exits), wait until ``deadline``, then kill."""
         self.conn.close()
         try:
             self.popen.wait(max(0.1, deadline - time.monotonic()))
@@ -100,14 +97,15 @@ class _Slots:
         except (EOFError, OSError):
             with self.lock:
                 self.busy.discard(slot)
-            slot.stop(interrupt=False, deadline=time.monotonic() + 5)
+            slot.stop(deadline=time.monotonic() + 5)
             raise SlotDied(f"the grading slot died (exit code {slot.popen.returncode})") from None
         with self.lock:
             self.busy.discard(slot)
-            if self.closed:
-                slot.stop(interrupt=False, deadline=time.monotonic() + 5)
-            else:
+            keep = not self.closed
+            if keep:
                 self.idle.append(slot)
+        if not keep:
+            slot.stop(deadline=time.monotonic() + 5)
         if not isinstance(outcome, Outcome):
             raise SlotDied(f"the grading slot replied {type(outcome).__name__}, not an Outcome")
         return outcome
@@ -123,7 +121,7 @@ class _Slots:
             with contextlib.suppress(OSError):
                 slot.popen.send_signal(signal.SIGINT)
         for slot in [*idle, *busy]:
-            slot.stop(interrupt=False, deadline=deadline)
+            slot.stop(deadline=deadline)
 
 
 class SlotPlugin(WorkerPlugin):
@@ -214,6 +212,7 @@ def run_dask(tasks: Iterable[Task], address: str, on_outcome: Callable[[Outcome]
         try:
             with contextlib.suppress(Exception):
                 client.cancel([future for future, _ in pending.values()])
+            with contextlib.suppress(Exception):
                 client.unregister_worker_plugin(plugin)  # stops the slots, interrupting those still grading
         finally:
             client.close()
