@@ -52,6 +52,8 @@ FORBIDDEN = {
     "grader.worker.zygote": ["grader.plugin", "grader.grading", "grader.model", "grader.reference", "grader.reports",
                              "grader.assignment", "grader.checks", "grader.specs", "grader.cli", "grader.sandbox"],
     "grader.slots": ["grader.reports", "grader.cli"],
+    # Dask's pool: the slots on a cluster; below the CLI, and it grades only through grader.slots
+    "grader.cluster": ["grader.reports", "grader.cli", "grader.gradebook", "grader.plugin", "grader.grading"],
     "grader.submissions": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
                            "grader.cli"],
     "grader.figures": ["grader.grading", "grader.plugin", "grader.reports", "grader.cli", "grader.worker"],
@@ -89,6 +91,14 @@ def test_light_modules_do_not_import_torch(module: str) -> None:
     """The CLI starts the worker before torch is imported here; these must stay light."""
     loaded = imported_by(module)
     assert "torch" not in loaded and "pytest" not in loaded and "sympy" not in loaded and "nbformat" not in loaded
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module", ["grader.cli.main", "grader.cli.grade", "grader.slots"])
+def test_dask_is_imported_only_for_dask(module: str) -> None:
+    """``distributed`` is an optional dependency: only ``grader grade --dask`` imports it (grader.cluster)."""
+    loaded = imported_by(module)
+    assert "distributed" not in loaded and "dask" not in loaded
 
 
 def test_no_module_is_too_long() -> None:

@@ -3,7 +3,8 @@
 Finds the submissions (:mod:`grader.submissions`), skips those whose
 notebook and test suite are unchanged since their last grade in the gradebook
 (``--regrade`` forces), grades the rest in parallel slots
-(:mod:`grader.slots`) and records each grade in its own transaction the
+(:mod:`grader.slots`), or on a Dask cluster's workers with ``--dask``
+(:mod:`grader.cluster`), and records each grade in its own transaction the
 moment it arrives, so an interrupted run loses nothing already graded and
 the same command resumes it. Per student it writes ``OUT/grades/ID.json``,
 ``OUT/feedback/ID.html`` and ``OUT/gradescope/ID/results.json``.
@@ -15,9 +16,12 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from click.core import ParameterSource
 
 from grader.assignment import Assignment, find_assignment, find_solutions
 from grader.cli.common import EXIT_FAILED, EXIT_OK, limit_option, one_line_errors, parse_limits
@@ -28,6 +32,9 @@ from grader.model import Grade, QuestionResult, WrittenAnswer, grade_from_dict
 from grader.notebook import read_notebook
 from grader.submissions import Submission, find_submissions
 
+if TYPE_CHECKING:
+    from grader.slots import Outcome, Task
+
 
 @click.command()
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -35,7 +42,11 @@ from grader.submissions import Submission, find_submissions
               help="The solutions folder: hidden tests and the reference.")
 @click.option("--assignment", metavar="NAME_OR_DIR", help="The assignment (default: from the notebooks' metadata).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="all cores",
-              help="Submissions graded at once.")
+              help="Submissions graded at once on this machine (not with --dask).")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Grade on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://host:8786), one submission "
+                   "per worker thread at once; the assignment and solutions folders must exist at the same paths "
+                   "on every worker. Needs pip install 'grader[dask]'.")
 @click.option("--gradebook", type=click.Path(path_type=Path, dir_okay=False),
               help="The SQLite gradebook (default: OUT/gradebook.sqlite).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("graded"), show_default=True,
@@ -45,15 +56,17 @@ from grader.submissions import Submission, find_submissions
 @click.option("--no-progress", is_flag=True, help="No progress bar (one line per student instead).")
 @limit_option
 @one_line_errors
-def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None, jobs: int, gradebook: Path | None,
-          out: Path, regrade: bool, students: tuple[str, ...], no_progress: bool, limits: tuple[str, ...]) -> None:
+def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None, jobs: int, dask_address: str | None,
+          gradebook: Path | None, out: Path, regrade: bool, students: tuple[str, ...], no_progress: bool,
+          limits: tuple[str, ...]) -> None:
     """Grade a class's notebooks (files, folders or zips) with the hidden tests, in parallel."""
     from grader.reports.gradescope import write_gradescope
     from grader.reports.html import write_html
     from grader.reports.json_report import write_json
-    from grader.slots import Outcome, Task, run_local
+    from grader.slots import Task
 
     overrides = parse_limits(limits)
+    run = _pool(jobs, dask_address)
     # Ctrl-C or a kill stops the run cleanly: whatever was recorded stays, a rerun resumes.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupted)
@@ -109,9 +122,29 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
             progress.advance(outcome.student, result if outcome.grade is not None else None, outcome.error)
 
         with progress:
-            run_local(tasks, jobs, record)
+            run(tasks, record)
     progress.summary(memory, book.path)
     sys.exit(EXIT_OK if progress.errors == 0 else EXIT_FAILED)
+
+
+def _pool(jobs: int, dask_address: str | None) -> Callable[[list[Task], Callable[[Outcome], None]], None]:
+    """Where the tasks are graded: ``jobs`` local slots, or the Dask cluster at ``dask_address``.
+
+    Dask's ``distributed`` is imported only for ``--dask``: it is an optional dependency.
+    """
+    from grader.slots import run_local
+
+    if dask_address is None:
+        return lambda tasks, on_outcome: run_local(tasks, jobs, on_outcome)
+    if click.get_current_context().get_parameter_source("jobs") is ParameterSource.COMMANDLINE:
+        raise InputError("--jobs is for the local pool; with --dask each worker grades one submission per thread")
+    try:
+        from grader.cluster import run_dask
+    except ImportError as exc:
+        if (exc.name or "").partition(".")[0] not in ("distributed", "dask"):
+            raise
+        raise InputError("--dask needs Dask's distributed package: pip install 'grader[dask]'") from None
+    return lambda tasks, on_outcome: run_dask(tasks, dask_address, on_outcome)
 
 
 def _interrupted(_signum: int, _frame: object) -> None:
