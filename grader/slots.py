@@ -86,9 +86,13 @@ def grade_task(task: Task, spawn: Callable[[Mapping[str, str]], WorkerProcess] |
 def slot_main(conn: multiprocessing.connection.Connection) -> None:
     """A slot's life: a zygote, then tasks until the connection closes."""
     sys.dont_write_bytecode = True
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # the command interrupts a slot with SIGINT
-    zygote = _start_zygote()
+    # Out of the terminal's process group: Ctrl-C reaches the command alone, which
+    # interrupts the slots still grading, once each (``_stop``).
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    zygote: Zygote | None = None
     try:
+        zygote = _start_zygote()
         while True:
             try:
                 task = conn.recv()
@@ -103,6 +107,7 @@ def slot_main(conn: multiprocessing.connection.Connection) -> None:
     except KeyboardInterrupt:
         return
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping: nothing may cut the clean-up short
         if zygote is not None:
             zygote.close()
 

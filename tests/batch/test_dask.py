@@ -73,7 +73,7 @@ def test_grades_as_the_local_pool_does(classroom: Path, tmp_path: Path, schedule
     assert len(not_graded) == 1 and not_graded[0].startswith("dan: not graded: dan.ipynb is not a notebook")
     scores = dict(records(tmp_path / "dask" / "gradebook.sqlite"))
     assert scores == dict(records(tmp_path / "local" / "gradebook.sqlite"))
-    assert sorted(scores) == ["alice", "bob", "carol"] and scores["alice"] > scores["bob"] > 0
+    assert sorted(scores) == ["alice", "bob", "carol", "dan"] and scores["alice"] > scores["bob"] > scores["dan"] == 0
     for student in scores:
         assert outcomes_of(tmp_path / "dask" / "grades" / f"{student}.json") == \
             outcomes_of(tmp_path / "local" / "grades" / f"{student}.json")
