@@ -20,7 +20,7 @@ from grader.cluster import run_dask
 from grader.slots import Outcome, Task
 
 from ..conftest import TINY, TINY_CORRECT, TINY_SOLUTIONS, write_notebook
-from .test_grade_command import HANGS, WRONG, records, run_grade
+from .test_grade_command import HANGS, records, run_grade, write_class
 
 pytestmark = pytest.mark.slow
 
@@ -37,15 +37,7 @@ def scheduler() -> Iterator[str]:
 
 @pytest.fixture
 def classroom(tmp_path: Path) -> Path:
-    """alice (right), bob (wrong), carol (hangs, in a folder), dan (not JSON)."""
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    write_notebook(subs / "alice.ipynb", TINY_CORRECT)
-    write_notebook(subs / "bob.ipynb", WRONG)
-    (subs / "carol").mkdir()
-    write_notebook(subs / "carol" / "assignment.ipynb", HANGS)
-    (subs / "dan.ipynb").write_text("not a notebook")
-    return subs
+    return write_class(tmp_path / "subs")
 
 
 def slot_processes(address: str) -> list[int]:

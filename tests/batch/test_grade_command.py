@@ -38,16 +38,21 @@ def records(gradebook: Path) -> list[tuple[str, float]]:
         return [(s, g) for s, g in db.execute("SELECT student, score FROM grades ORDER BY id")]
 
 
-@pytest.fixture
-def classroom(tmp_path: Path) -> Path:
-    """alice (right) and bob (wrong) as notebooks, carol (hangs) in a folder, dan (not JSON), erin in a zip."""
-    subs = tmp_path / "subs"
+def write_class(subs: Path) -> Path:
+    """alice (right) and bob (wrong) as notebooks, carol (hangs) in a folder, dan (not JSON)."""
     subs.mkdir()
     write_notebook(subs / "alice.ipynb", TINY_CORRECT)
     write_notebook(subs / "bob.ipynb", WRONG)
     (subs / "carol").mkdir()
     write_notebook(subs / "carol" / "assignment.ipynb", HANGS)
     (subs / "dan.ipynb").write_text("not a notebook")
+    return subs
+
+
+@pytest.fixture
+def classroom(tmp_path: Path) -> Path:
+    """The class of ``write_class`` in ``subs/``, and erin in a zip beside it."""
+    write_class(tmp_path / "subs")
     erin = write_notebook(tmp_path / "nb.ipynb", TINY_CORRECT)
     with zipfile.ZipFile(tmp_path / "erin.zip", "w") as zf:
         zf.write(erin, "erin/assignment.ipynb")
