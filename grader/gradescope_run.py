@@ -16,7 +16,8 @@ same job, the same sandboxed worker, the same grade, rendered by
 A results.json is always written. A submission the grader cannot grade (no
 notebook, several, not a notebook, another assignment's) scores 0 with a
 top-level ``output`` that tells the student what to fix; a failure of the
-grader itself scores 0, says so, and exits 3.
+grader itself scores 0, says so (the details go to the log, which
+Gradescope shows to staff only), and exits 3.
 """
 
 from __future__ import annotations
@@ -167,8 +168,9 @@ def run(root: Path) -> int:
     except Exception as exc:  # noqa: BLE001 - the student must get a results.json whatever broke
         print(f"grader: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         code = EXIT_INTERNAL
+        # The details stay in the log (Gradescope shows it to staff): they may name hidden files.
         results = zero_results("Autograded score: 0\nThe autograder failed while grading this submission "
-                               f"({type(exc).__name__}: {exc}). This is not a problem with your notebook: "
+                               f"({type(exc).__name__}). This is not a problem with your notebook: "
                                "please tell the course staff.", time.perf_counter() - start)
     write_results(root / "results" / "results.json", results)
     return code
