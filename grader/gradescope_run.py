@@ -23,7 +23,6 @@ Gradescope shows to staff only), and exits 3.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -58,11 +57,6 @@ class Setup:
     hidden_visibility: HiddenVisibility
 
 
-def autograder_root() -> Path:
-    """``$AUTOGRADER_ROOT``, else ``/autograder``."""
-    return Path(os.environ.get(ROOT_VARIABLE) or DEFAULT_ROOT)
-
-
 def load_setup(source: Path) -> Setup:
     """Read ``autograder.json`` from ``source`` and load the assignment and solutions it names."""
     path = source / CONFIG
@@ -84,11 +78,18 @@ def pick_notebook(submission: Path, assignment: Assignment) -> Path:
     """The one notebook of the submission to grade; :class:`SubmissionProblem` if there is none or no clear one.
 
     With several notebooks, the one named as the assignment's notebook wins
-    (students often upload a copy or a scratch notebook beside it).
+    (students often upload a copy or a scratch notebook beside it). Symbolic
+    links are refused: one could point at the reference.
     """
     expected = assignment.notebook.name
     files = sorted(p for p in submission.rglob("*") if p.is_file()
                    and not _SKIPPED_PARTS & set(p.relative_to(submission).parts)) if submission.is_dir() else []
+    # A link could point at the reference in /autograder/source: only the student's own files are graded.
+    inside = submission.resolve()
+    links = [p for p in files if p.is_symlink() or not p.resolve().is_relative_to(inside)]
+    if links:
+        names = ", ".join(p.relative_to(submission).as_posix() for p in links[:5])
+        raise SubmissionProblem(f"Your submission contains links ({names}); submit the notebook file itself.")
     notebooks = [p for p in files if p.suffix == ".ipynb"]
     if len(notebooks) == 1:
         return notebooks[0]

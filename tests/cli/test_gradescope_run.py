@@ -186,6 +186,14 @@ def test_another_assignments_notebook(root: Path) -> None:
     assert_zero(results, "belongs to the assignment 'optimization_intro'", "assignment is 'tiny'")
 
 
+def test_link_to_the_reference_is_refused(root: Path) -> None:
+    """A zip upload may carry a symbolic link; one to the master notebook must not earn its full marks."""
+    (root / "submission" / "tiny.ipynb").symlink_to(root / "source" / "solutions" / "tiny" / "solution.ipynb")
+    proc, results = run_autograder(root)
+    assert proc.returncode == 0, proc.stderr
+    assert_zero(results, "contains links (tiny.ipynb)")
+
+
 # ------------------------------------------------------------------ the autograder itself broken
 
 
