@@ -160,8 +160,8 @@ def run(root: Path) -> int:
             if isinstance(exc, SubmissionProblem):
                 raise
             # nbformat's and the reader's messages name the file by its path in the container.
-            shown = notebook.relative_to(submission).as_posix()
-            raise SubmissionProblem(f"Your notebook could not be graded: {str(exc).replace(str(notebook), shown)}. "
+            reason = str(exc).replace(str(notebook), notebook.relative_to(submission).as_posix()).rstrip(".")
+            raise SubmissionProblem(f"Your notebook could not be graded: {reason}. "
                                     "Download it again from Jupyter (File > Download) and resubmit it.") from None
     except SubmissionProblem as exc:
         print(f"not graded: {exc}")
