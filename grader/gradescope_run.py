@@ -166,7 +166,7 @@ def run(root: Path) -> int:
     except SubmissionProblem as exc:
         print(f"not graded: {exc}")
         results = zero_results(f"Autograded score: 0\n{exc}", time.perf_counter() - start)
-    except Exception as exc:  # noqa: BLE001 - the student must get a results.json whatever broke
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - a results.json whatever broke
         print(f"grader: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         code = EXIT_INTERNAL
         # The details stay in the log (Gradescope shows it to staff): they may name hidden files.
