@@ -170,12 +170,13 @@ def run_pytest(roots: list[Path], plugin: GradingPlugin) -> None:
     # writes to nowhere: the grade is the output.
     with contextlib.redirect_stdout(io.StringIO()):
         code = pytest.main(args, plugins=[plugin])
+    # Collection errors first: pytest reports them as INTERRUPTED too ("1 error during collection").
+    if plugin.collection_errors:
+        raise GraderError("the tests could not be collected: " + "; ".join(plugin.collection_errors[:3]))
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt  # Ctrl-C: a half-run suite is no grade
     if plugin.sandbox_error is not None:
         raise plugin.sandbox_error
-    if plugin.collection_errors:
-        raise GraderError("the tests could not be collected: " + "; ".join(plugin.collection_errors[:3]))
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         raise GraderError(f"pytest failed to run the tests (exit code {int(code)})")
 

@@ -57,6 +57,12 @@ FORBIDDEN = {
     "grader.submissions": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
                            "grader.cli"],
     "grader.figures": ["grader.grading", "grader.plugin", "grader.reports", "grader.cli", "grader.worker"],
+    # Gradescope: the zip is files only (never the grading machinery); the runner grades below the CLI
+    "grader.wheel": ["grader.assignment", "grader.sandbox", "grader.worker", "grader.plugin", "grader.grading",
+                     "grader.reports", "grader.cli"],
+    "grader.gradescope_zip": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading",
+                              "grader.reports", "grader.gradebook", "grader.cli"],
+    "grader.gradescope_run": ["grader.cli", "grader.worker", "grader.gradebook"],
 }
 
 
@@ -86,7 +92,8 @@ def test_dependencies_point_one_way(module: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module", ["grader.sandbox.launch", "grader.sandbox.zygote", "grader.job", "grader.cli.main",
-                                    "grader.gradebook", "grader.slots", "grader.submissions"])
+                                    "grader.gradebook", "grader.slots", "grader.submissions",
+                                    "grader.gradescope_zip", "grader.gradescope_run", "grader.cli.gradescope"])
 def test_light_modules_do_not_import_torch(module: str) -> None:
     """The CLI starts the worker before torch is imported here; these must stay light."""
     loaded = imported_by(module)

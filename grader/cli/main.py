@@ -11,6 +11,7 @@ import grader
 from grader.cli.check import check
 from grader.cli.export import export
 from grader.cli.grade import grade
+from grader.cli.gradescope import gradescope
 from grader.cli.written import written
 
 
@@ -23,6 +24,7 @@ def main() -> None:
 main.add_command(check)
 main.add_command(export)
 main.add_command(grade)
+main.add_command(gradescope)
 main.add_command(written)
 
 
