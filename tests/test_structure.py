@@ -57,6 +57,11 @@ FORBIDDEN = {
     "grader.submissions": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
                            "grader.cli"],
     "grader.figures": ["grader.grading", "grader.plugin", "grader.reports", "grader.cli", "grader.worker"],
+    # authoring: files in, files out; nothing runs, nothing is graded
+    "grader.authoring": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
+                         "grader.gradebook", "grader.cli"],
+    "grader.student_folder": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
+                              "grader.gradebook", "grader.cli"],
 }
 
 
@@ -86,7 +91,7 @@ def test_dependencies_point_one_way(module: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module", ["grader.sandbox.launch", "grader.sandbox.zygote", "grader.job", "grader.cli.main",
-                                    "grader.gradebook", "grader.slots", "grader.submissions"])
+                                    "grader.cli.assign", "grader.gradebook", "grader.slots", "grader.submissions"])
 def test_light_modules_do_not_import_torch(module: str) -> None:
     """The CLI starts the worker before torch is imported here; these must stay light."""
     loaded = imported_by(module)
