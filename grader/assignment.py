@@ -3,8 +3,10 @@
 An assignment is a folder with ``assignment.toml`` (the manifest), the student
 notebook and ``tests/`` (public tests). Its solutions live in
 ``<solutions>/<name>/``: the master notebook ``solution.ipynb`` and
-``hidden_tests/``. The manifest fixes the questions, their points and the
-limits::
+``hidden_tests/``, beside the manifest and public tests the student folder is
+built from (:mod:`grader.student_folder`); so checking the master finds the
+master folder's own manifest and tests. The manifest fixes the questions,
+their points and the limits::
 
     name = "optimization_intro"
     notebook = "assignment.ipynb"

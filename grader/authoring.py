@@ -19,13 +19,15 @@ import re
 
 import nbformat
 
+from grader.errors import InputError
+
 BEGIN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 ANSWER_PROMPT = "*在此作答。Write your answer here.*"
 
 
-class RegionError(ValueError):
-    """A solution region that does not open and close properly."""
+class RegionError(InputError, ValueError):
+    """A solution region that does not open and close properly (bad input: the command line exits 2)."""
 
 
 def strip_solutions(source: str) -> str:
@@ -52,12 +54,16 @@ def student_notebook(master: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The student version of a master notebook."""
     nb = copy.deepcopy(master)
     cells = []
-    for cell in nb.cells:
+    for number, cell in enumerate(nb.cells, start=1):
         tags = list(cell.get("metadata", {}).get("tags", []))
         if any(t.startswith("rubric:") for t in tags):
             continue
         if cell.cell_type == "code":
-            cell.source = strip_solutions(cell.source)
+            try:
+                cell.source = strip_solutions(cell.source)
+            except RegionError as exc:
+                name = f"cell {number}" + (f" (id {cell['id']})" if cell.get("id") else "")
+                raise RegionError(f"{name}: {exc}") from None
             cell.outputs = []
             cell.execution_count = None
         elif any(t.startswith("answer:") for t in tags):

@@ -63,6 +63,11 @@ FORBIDDEN = {
     "grader.gradescope_zip": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading",
                               "grader.reports", "grader.gradebook", "grader.cli"],
     "grader.gradescope_run": ["grader.cli", "grader.worker", "grader.gradebook"],
+    # authoring: files in, files out; nothing runs, nothing is graded
+    "grader.authoring": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
+                         "grader.gradebook", "grader.cli"],
+    "grader.student_folder": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
+                              "grader.gradebook", "grader.cli"],
 }
 
 
@@ -92,7 +97,7 @@ def test_dependencies_point_one_way(module: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module", ["grader.sandbox.launch", "grader.sandbox.zygote", "grader.job", "grader.cli.main",
-                                    "grader.gradebook", "grader.slots", "grader.submissions",
+                                    "grader.cli.assign", "grader.gradebook", "grader.slots", "grader.submissions",
                                     "grader.gradescope_zip", "grader.gradescope_run", "grader.cli.gradescope"])
 def test_light_modules_do_not_import_torch(module: str) -> None:
     """The CLI starts the worker before torch is imported here; these must stay light."""

@@ -8,6 +8,7 @@ import sys
 import click
 
 import grader
+from grader.cli.assign import assign
 from grader.cli.check import check
 from grader.cli.export import export
 from grader.cli.grade import grade
@@ -21,6 +22,7 @@ def main() -> None:
     """Grade notebook exercises with hidden pytest suites, in a sandbox."""
 
 
+main.add_command(assign)
 main.add_command(check)
 main.add_command(export)
 main.add_command(grade)
