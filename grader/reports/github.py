@@ -140,7 +140,7 @@ def _clean(text: str) -> str:
 
 def _first_line(text: str) -> str:
     """The first non-blank line of ``text``, cleaned."""
-    for line in strip_ansi(text).splitlines():
+    for line in _UNSAFE.sub("", strip_ansi(text)).splitlines():
         if line.strip():
             return _clean(line)
     return ""
