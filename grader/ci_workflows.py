@@ -22,6 +22,7 @@ breaks or control characters, or GitHub's ``${{`` expressions, are refused.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from dataclasses import dataclass
@@ -176,12 +177,12 @@ def find_notebook(root: Path, manifest_notebook: Path | None = None) -> str:
     ``.ipynb_checkpoints``, a ``.venv``); among several, the assignment
     manifest's notebook when ``manifest_notebook`` names one of them.
     """
-    found = sorted(
-        path.relative_to(root)
-        for path in root.rglob("*.ipynb")
-        if path.is_file()
-        and not any(part.startswith(".") or part in _SKIPPED_DIRS for part in path.relative_to(root).parts[:-1])
-    )
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS]  # never walked into
+        found += [(Path(folder) / name).relative_to(root) for name in files
+                  if name.endswith(".ipynb") and not name.startswith(".")]
+    found.sort()
     if not found:
         raise InputError(f"no notebook (.ipynb) found in {root}; pass --notebook PATH")
     if len(found) == 1:
