@@ -96,16 +96,19 @@ def test_github_workflow_runs_as_on_a_runner(tmp_path: Path) -> None:
     env = _runner_env(workspace, venv, runner)
 
     logs: list[tuple[str, int, str]] = []
+    durations: list[str] = []
     for index, step in enumerate(job["steps"]):
         if "run" not in step:
             continue
         assert not logs or logs[-1][1] == 0 or step.get("if") == "always()", "a step after a failure ran"
         script = runner / f"step{index}.sh"
         script.write_text(_step_script(step))
+        step_started = time.monotonic()
         proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=workspace,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200)
         logs.append((step["name"], proc.returncode, proc.stdout))
-    (install_name, install_code, install_log), (check_name, check_code, check_log) = logs
+        durations.append(f"{step['name']}: {time.monotonic() - step_started:.0f} s")
+    (_, install_code, install_log), (_, check_code, check_log) = logs
     assert install_code == 0, install_log[-3000:]
 
     # torch is the CPU build, and nothing of CUDA came with it.
@@ -153,4 +156,4 @@ def test_github_workflow_runs_as_on_a_runner(tmp_path: Path) -> None:
     root = document.getroot()
     assert root.get("tests") == "6" and root.get("failures") == "2" and root.get("errors") == "1"
 
-    print(f"\nworkflow run: {time.monotonic() - started:.0f} s ({install_name!r}, {check_name!r})")
+    print(f"\nworkflow run: {time.monotonic() - started:.0f} s ({'; '.join(durations)})")
