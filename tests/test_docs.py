@@ -32,8 +32,8 @@ def test_every_guide_has_commands() -> None:
 @pytest.mark.parametrize("page", sorted(p.name for p in DOCS.glob("*.md")))
 def test_the_guide_runs_as_written(page: str, tmp_path: Path) -> None:
     """Each page's blocks run in order, in one fresh copy of the root (later blocks use earlier outputs)."""
-    for folder in ("assignments", "solutions"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
+    for folder in ("assignments", "solutions", "tests/data"):
+        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     for number, block in enumerate(blocks(DOCS / page), 1):
         proc = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env,

@@ -68,6 +68,10 @@ FORBIDDEN = {
                          "grader.gradebook", "grader.cli"],
     "grader.student_folder": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
                               "grader.gradebook", "grader.cli"],
+    # CI for student repositories: the files' text from plain options; the annotations from the grade model only
+    "grader.ci_workflows": ["grader.sandbox", "grader.worker", "grader.plugin", "grader.grading", "grader.reports",
+                            "grader.gradebook", "grader.cli"],
+    "grader.reports.github": ["grader.grading", "grader.plugin", "grader.sandbox", "grader.worker", "grader.cli"],
 }
 
 
@@ -98,7 +102,8 @@ def test_dependencies_point_one_way(module: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("module", ["grader.sandbox.launch", "grader.sandbox.zygote", "grader.job", "grader.cli.main",
                                     "grader.cli.assign", "grader.gradebook", "grader.slots", "grader.submissions",
-                                    "grader.gradescope_zip", "grader.gradescope_run", "grader.cli.gradescope"])
+                                    "grader.gradescope_zip", "grader.gradescope_run", "grader.cli.gradescope",
+                                    "grader.cli.ci", "grader.ci_workflows", "grader.reports.github"])
 def test_light_modules_do_not_import_torch(module: str) -> None:
     """The CLI starts the worker before torch is imported here; these must stay light."""
     loaded = imported_by(module)

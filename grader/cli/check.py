@@ -8,15 +8,52 @@ check on a 2-core machine), then grades and prints the per-question table.
 from __future__ import annotations
 
 import sys
+from contextlib import redirect_stderr
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import click
 
-from grader.cli.common import EXIT_FAILED, EXIT_OK, limit_option, one_line_errors, parse_limits
+from grader.cli.common import EXIT_FAILED, EXIT_OK, F, limit_option, one_line_errors, parse_limits
 from grader.errors import InputError
 from grader.job import prepare
 from grader.notebook import validate_notebook
+from grader.reports.github import CommandGuard, grade_to_annotations
 from grader.sandbox.launch import spawn_worker
+
+
+def workflow_commands_guarded(command: F) -> F:
+    """``--annotations github``: everything the check prints goes between ``::stop-commands::`` and its token.
+
+    Outside :func:`one_line_errors`, so that its one-line error, which may
+    quote student text, is inside the guard too. Standard error joins standard
+    output meanwhile: the runner reads the two pipes in separate threads, and
+    only one stream keeps the order "stop, student text, resume".
+    """
+
+    @wraps(command)
+    def wrapper(*args: Any, annotations: str | None, **kwargs: Any) -> Any:
+        if annotations is None:
+            return command(*args, guard=None, **kwargs)
+        guard = CommandGuard(sys.stdout)
+        guard.open()
+        try:
+            with redirect_stderr(sys.stdout):
+                return command(*args, guard=guard, **kwargs)
+        finally:
+            sys.stderr.flush()
+            guard.close()
+
+    return wrapper  # type: ignore[return-value]
+
+
+def annotation_path(notebook: Path) -> str:
+    """The notebook as GitHub names it in annotations: relative to the current folder (the workspace)."""
+    try:
+        return notebook.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return notebook.as_posix()
 
 
 @click.command()
@@ -30,11 +67,15 @@ from grader.sandbox.launch import spawn_worker
               help="Write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY).")
 @click.option("--html", "html_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write a self-contained HTML feedback page with figures.")
+@click.option("--annotations", type=click.Choice(["github"]),
+              help="Also print GitHub Actions annotations for failing questions, with everything "
+                   "else printed between ::stop-commands:: and a random token (see docs/ci.md).")
 @limit_option
+@workflow_commands_guarded
 @one_line_errors
 def check(notebook: Path, assignment: str | None, solutions: Path | None, json_path: Path | None,
           junit_path: Path | None, summary_path: Path | None, html_path: Path | None,
-          limits: tuple[str, ...]) -> None:
+          limits: tuple[str, ...], guard: CommandGuard | None) -> None:
     """Run the tests of an assignment on NOTEBOOK and show the score with hints."""
     sys.dont_write_bytecode = True  # grading writes nothing beside the tests
     job = prepare(notebook, assignment, solutions, parse_limits(limits), validate=False)
@@ -65,4 +106,6 @@ def check(notebook: Path, assignment: str | None, solutions: Path | None, json_p
                 write(result, path)
             except OSError as exc:
                 raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if guard is not None:
+        guard.close(grade_to_annotations(result, annotation_path(notebook)))
     sys.exit(EXIT_OK if result.all_passed else EXIT_FAILED)

@@ -10,6 +10,7 @@ import click
 import grader
 from grader.cli.assign import assign
 from grader.cli.check import check
+from grader.cli.ci import ci
 from grader.cli.export import export
 from grader.cli.grade import grade
 from grader.cli.gradescope import gradescope
@@ -24,6 +25,7 @@ def main() -> None:
 
 main.add_command(assign)
 main.add_command(check)
+main.add_command(ci)
 main.add_command(export)
 main.add_command(grade)
 main.add_command(gradescope)

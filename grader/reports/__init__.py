@@ -5,6 +5,8 @@
   :func:`grader.model.grade_from_dict`.
 - :mod:`grader.reports.junit`: JUnit XML for CI test reporters (GitHub, GitLab, Jenkins).
 - :mod:`grader.reports.markdown`: GitHub-flavoured Markdown for CI job summaries.
+- :mod:`grader.reports.github`: GitHub Actions annotations, and the guard that
+  keeps student text in the log from acting as workflow commands.
 - :mod:`grader.reports.html`: a self-contained HTML feedback page, its figures
   drawn as inline SVG by :mod:`grader.reports.svg_plot`.
 

@@ -212,42 +212,50 @@ def jail_config(root: Path, workdir: Path, python: str, cgroups: WorkerCgroups) 
     """The worker's jail configuration, as JSON (the format of ``grader.worker.jail.JailConfig``)."""
     package = Path(grader.__file__).resolve().parent
     project = package.parent
+    # A grader installed by pip (not editable, as in a student repository's CI) sits in site-packages,
+    # which holds no solutions/ and must be bound whole: numpy and torch live there too.
+    checkout = None if project.name in ("site-packages", "dist-packages") else project
+    runtime = runtime_paths(python, checkout)
+    bound = any(_inside(str(package), path) for path in runtime)
     return json.dumps({
         "root": str(root),
         "workdir": str(workdir),
-        "readonly": [*runtime_paths(python, project), str(package)],
+        "readonly": [*runtime, *([] if bound else [str(package)])],
         # The worker's PYTHONPATH is the package's parent: the import system lists it (and sees only grader/).
         "listable": [str(project)],
         "cgroups": cgroups.procs_files(),
     })
 
 
-def runtime_paths(python: str, project: Path) -> list[str]:
+def runtime_paths(python: str, project: Path | None) -> list[str]:
     """The directories of the Python installation the worker needs, none holding the project.
 
     The prefixes (a venv's and its base), the site-packages directories and
     any other ``site-packages`` entry of ``sys.path``; a path that contains
-    the project root is left out (it would show ``solutions/``), and so is
-    one inside the project unless it is inside a prefix (a venv in the clone).
+    the project root (a source checkout) is left out (it would show
+    ``solutions/``), and so is one inside the project unless it is inside a
+    prefix (a venv in the clone). ``project`` None: no checkout to hide.
     """
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
     executable = Path(os.path.realpath(python)).parent.parent
     candidates = {*prefixes, str(executable), *site.getsitepackages(),
                   *(p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p))}
     real = sorted({os.path.realpath(p) for p in candidates if os.path.isdir(p)})
-    project_real = os.path.realpath(project)
-
-    def inside(path: str, parent: str) -> bool:
-        return path == parent or path.startswith(parent.rstrip("/") + "/")
-
+    project_real = os.path.realpath(project) if project is not None else None
     kept: list[str] = []
     for path in real:
-        if inside(project_real, path) or any(inside(path, k) for k in kept):
+        if any(_inside(path, k) for k in kept):
             continue
-        if inside(path, project_real) and not any(inside(path, p) for p in prefixes):
+        if project_real is not None and (_inside(project_real, path) or (
+                _inside(path, project_real) and not any(_inside(path, p) for p in prefixes))):
             continue
         kept.append(path)
     return kept
+
+
+def _inside(path: str, parent: str) -> bool:
+    """Whether ``path`` is ``parent`` or below it (both real paths)."""
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
 def seed_matplotlib_cache(target: Path) -> None:

@@ -168,7 +168,8 @@ def test_optimization_intro_zip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assignment, solutions = REPO / "assignments/optimization_intro", REPO / "solutions/optimization_intro"
     expected = TOP | {"assignments/optimization_intro/assignment.toml"}
     expected |= shipped(assignment / "tests", "assignments/optimization_intro/tests")
-    expected |= shipped(solutions, "solutions/optimization_intro")
+    expected |= {"solutions/optimization_intro/solution.ipynb"}  # the master folder's manifest and tests: not needed
+    expected |= shipped(solutions / "hidden_tests", "solutions/optimization_intro/hidden_tests")
     assert names == expected
     assert "solutions/optimization_intro/solution.ipynb" in names
     assert "solutions/optimization_intro/hidden_tests/test_q7.py" in names

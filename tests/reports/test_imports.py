@@ -28,7 +28,7 @@ def _modules_after(code: str) -> set[str]:
 def test_writers_need_neither_pytest_nor_lxml() -> None:
     modules = _modules_after(
         "import grader.reports.terminal, grader.reports.json_report, "
-        "grader.reports.junit, grader.reports.markdown, grader.reports.html"
+        "grader.reports.junit, grader.reports.markdown, grader.reports.html, grader.reports.github"
     )
     assert "grader.reports.junit" in modules and "grader.reports.html" in modules
     assert not {"pytest", "_pytest", "lxml", "torch", "matplotlib"} & modules
