@@ -32,9 +32,7 @@ from typing import Any, get_args
 from grader.assignment import Assignment, Solutions, find_solutions, load_assignment
 from grader.errors import GraderError, InputError
 from grader.gradescope_zip import CONFIG, HiddenVisibility
-from grader.job import Job, prepare
-from grader.notebook import validate_notebook
-from grader.sandbox.launch import spawn_worker
+from grader.job import Job, prepare, start_worker
 
 ROOT_VARIABLE = "AUTOGRADER_ROOT"
 DEFAULT_ROOT = Path("/autograder")
@@ -122,12 +120,7 @@ def prepare_submission(notebook: Path, setup: Setup) -> Job:
 
 def grade_results(job: Job, setup: Setup) -> dict[str, Any]:
     """Grade the job as ``grader check --solutions`` does and render Gradescope's results."""
-    worker = spawn_worker(job.limits.to_env())
-    try:
-        validate_notebook(job.notebook)
-    except InputError:
-        worker.close()
-        raise
+    worker = start_worker(job)
     # Deferred as in grader.cli.check: the worker imports torch meanwhile.
     from grader.grading import grade
     from grader.reports.gradescope import gradescope_results

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment, Solutions, find_assignment, find_solutions
+from grader.errors import InputError
 from grader.limits import Limits
-from grader.notebook import Notebook, read_notebook
+from grader.notebook import Notebook, read_notebook, validate_notebook
+from grader.sandbox.launch import WorkerProcess, spawn_worker
 
 
 @dataclass(frozen=True)
@@ -44,3 +46,18 @@ def prepare(notebook: Path, assignment: str | None = None, solutions: Path | Non
     job = Job(nb, found, sols, dict(limits or {}))
     job.limits  # noqa: B018 - check the overrides now, before anything starts
     return job
+
+
+def start_worker(job: Job) -> WorkerProcess:
+    """The job's worker, started before the heavy imports, once the notebook passed its schema check.
+
+    The worker imports torch while the check runs; a notebook that fails it
+    (InputError) leaves no worker behind.
+    """
+    worker = spawn_worker(job.limits.to_env())
+    try:
+        validate_notebook(job.notebook)
+    except InputError:
+        worker.close()
+        raise
+    return worker

@@ -17,10 +17,8 @@ import click
 
 from grader.cli.common import EXIT_FAILED, EXIT_OK, F, limit_option, one_line_errors, parse_limits
 from grader.errors import InputError
-from grader.job import prepare
-from grader.notebook import validate_notebook
+from grader.job import prepare, start_worker
 from grader.reports.github import CommandGuard, grade_to_annotations
-from grader.sandbox.launch import spawn_worker
 
 
 def workflow_commands_guarded(command: F) -> F:
@@ -79,12 +77,7 @@ def check(notebook: Path, assignment: str | None, solutions: Path | None, json_p
     """Run the tests of an assignment on NOTEBOOK and show the score with hints."""
     sys.dont_write_bytecode = True  # grading writes nothing beside the tests
     job = prepare(notebook, assignment, solutions, parse_limits(limits), validate=False)
-    worker = spawn_worker(job.limits.to_env())
-    try:
-        validate_notebook(job.notebook)
-    except InputError:
-        worker.close()
-        raise
+    worker = start_worker(job)
     # Deferred on purpose: torch, sympy and pytest take seconds to import, and
     # the worker started above imports its own copies meanwhile.
     from rich.console import Console
