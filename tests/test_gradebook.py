@@ -177,10 +177,11 @@ def test_a_record_survives_sigkill_right_after_record_returns(tmp_path: Path) ->
 
 
 LOOP = """
-import sys
+import signal, sys
 from pathlib import Path
 from grader.gradebook import Gradebook
 from grader.model import Grade
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a job started in the background inherits SIGINT ignored
 with Gradebook(Path(sys.argv[1])) as gb:
     for i in range(10**6):
         gb.record(f"s{i}", "tiny", "d", "s", Grade("tiny", "x", ()))

@@ -67,7 +67,7 @@ class _NoRedrawEvents(EventManager):
         if (event == "post_execute" and getattr(function, "__module__", "") == "matplotlib.pyplot"
                 and getattr(function, "__name__", "") == "_draw_all_if_interactive"):
             return
-        super().register(event, function)  # type: ignore[no-untyped-call]
+        super().register(event, function)  # type: ignore[no-untyped-call,unused-ignore]
 
 
 class WorkerShell(InteractiveShell):
@@ -77,8 +77,8 @@ class WorkerShell(InteractiveShell):
         """No event loop to integrate with: figures are drawn off screen."""
 
     def init_events(self) -> None:
-        super().init_events()  # type: ignore[no-untyped-call]
-        events = _NoRedrawEvents(self, list(self.events.callbacks))  # type: ignore[no-untyped-call]
+        super().init_events()  # type: ignore[no-untyped-call,unused-ignore]
+        events = _NoRedrawEvents(self, list(self.events.callbacks))  # type: ignore[no-untyped-call,unused-ignore]
         events.callbacks = self.events.callbacks
         self.events = events
 
@@ -102,7 +102,7 @@ def run_cell(shell: InteractiveShell, source: str, out: CappedWriter) -> CellRun
     saved = sys.stdout, sys.stderr
     sys.stdout = sys.stderr = out
     try:
-        result = shell.run_cell(source, store_history=False, silent=False)  # type: ignore[no-untyped-call]
+        result = shell.run_cell(source, store_history=False, silent=False)  # type: ignore[no-untyped-call,unused-ignore]
     finally:
         sys.stdout, sys.stderr = saved
     error = result.error_before_exec or result.error_in_exec

@@ -65,7 +65,10 @@ def test_same_sandbox_as_a_fresh_worker(zygote: Zygote) -> None:
             sub.read(str(REPO / "solutions" / "optimization_intro" / "solution.ipynb"))
         assert sub.me()[0] == 1 or "pidns" not in forked.sandbox
         # matplotlib, preloaded by the zygote, draws and keeps its files in the worker's own directory
-        assert sub.plot() == Submission(fresh).plot() == (True, "module://matplotlib_inline.backend_inline", True, True)
+        forked_plot = sub.plot()
+        assert forked_plot == Submission(fresh).plot()
+        drawn, backend, config_here, cache_here = forked_plot
+        assert drawn and "inline" in backend and config_here and cache_here  # 'inline' or its module's name
 
 
 def test_time_outs_and_deaths_restart_from_the_zygote(zygote: Zygote) -> None:
