@@ -1,4 +1,5 @@
-"""The generated GitHub workflow, run as a runner runs it: a fresh venv, its ``run:`` commands in order, in bash.
+"""The generated GitHub workflow, run as a runner runs it (a fresh venv, its ``run:`` commands in order, in
+bash), then the GitLab job's script in the same environment.
 
 What stands in for the runner: ``actions/checkout`` is the student repository
 as the working folder; ``actions/setup-python`` a fresh ``python -m venv``
@@ -157,3 +158,27 @@ def test_github_workflow_runs_as_on_a_runner(tmp_path: Path) -> None:
     assert root.get("tests") == "6" and root.get("failures") == "2" and root.get("errors") == "1"
 
     print(f"\nworkflow run: {time.monotonic() - started:.0f} s ({'; '.join(durations)})")
+
+    # The GitLab job in the same image (the venv above): its script lines in order, as the runner does,
+    # stopping at the first that fails; JUnit and the summary kept as artifacts.
+    result = CliRunner().invoke(main, ["ci", "init", "--provider", "gitlab", "--out", str(workspace),
+                                       "--install-spec", str(source)])
+    assert result.exit_code == 0, result.output
+    gitlab = yaml.safe_load((workspace / ".gitlab-ci.yml").read_text())["grader"]
+    (workspace / "grader-junit.xml").unlink()
+    gitlab_env = {**{k: v for k, v in env.items() if not k.startswith("GITHUB_")}, "GITLAB_CI": "true",
+                  "CI_PROJECT_DIR": str(workspace), **gitlab.get("variables", {})}
+    codes = []
+    for line in gitlab["script"]:
+        proc = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", line], cwd=workspace,
+                              env=gitlab_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200)
+        codes.append(proc.returncode)
+        if proc.returncode:
+            break
+    assert codes == [0, 0, 1], proc.stdout[-3000:]  # installs, then the check fails the job (q2)
+    assert not re.search(r"^::stop-commands::[0-9a-f]{32}$", proc.stdout, re.MULTILINE)  # no GitHub guard here
+    for artifact in gitlab["artifacts"]["paths"]:
+        assert (workspace / artifact).stat().st_size > 0, artifact
+    report = etree.parse(str(workspace / gitlab["artifacts"]["reports"]["junit"]))
+    assert schema.validate(report), schema.error_log
+    assert report.getroot().get("failures") == "2"
