@@ -28,6 +28,15 @@ def digest_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_digested(path: Path) -> tuple[bytes, str]:
+    """A file's bytes and their sha256 (as :func:`digest_file` gives it), read once; InputError if unreadable."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return data, hashlib.sha256(data).hexdigest()
+
+
 def digest_suite(paths: Iterable[Path]) -> str:
     """The sha256 over the files under ``paths`` (folders or files), with their relative paths.
 

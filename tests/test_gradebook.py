@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import find_solutions, load_assignment
-from grader.digests import digest_file, digest_suite, suite_paths
+from grader.digests import digest_file, digest_suite, read_digested, suite_paths
 from grader.errors import InputError
 from grader.gradebook import SCHEMA_VERSION, Gradebook, WrittenScore
 from grader.model import Grade
@@ -103,6 +103,7 @@ def test_is_current_flips_when_the_submission_or_the_suite_changes(tmp_path: Pat
     suite = [TINY, suite_dir]
     with Gradebook(tmp_path / "gb.sqlite") as gb:
         sub, st = digest_file(submission), digest_suite(suite)
+        assert read_digested(submission) == (submission.read_bytes(), sub)  # grade reads once, same digest
         assert not gb.is_current("alice", "tiny", sub, st)  # never graded
         gb.record("alice", "tiny", sub, st, Grade("tiny", "alice", ()))
         assert gb.is_current("alice", "tiny", digest_file(submission), digest_suite(suite))
@@ -143,6 +144,8 @@ def test_suite_paths_cover_manifest_tests_and_reference(tmp_path: Path) -> None:
 def test_digest_of_an_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read"):
         digest_file(tmp_path / "nope.ipynb")
+    with pytest.raises(InputError, match="cannot read"):
+        read_digested(tmp_path / "nope.ipynb")
 
 
 # ------------------------------------------------------------------ durability and concurrency

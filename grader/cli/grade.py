@@ -25,7 +25,7 @@ from click.core import ParameterSource
 
 from grader.assignment import Assignment, find_assignment, find_solutions
 from grader.cli.common import EXIT_FAILED, EXIT_OK, limit_option, one_line_errors, parse_limits
-from grader.digests import digest_file, digest_suite, suite_paths
+from grader.digests import digest_suite, read_digested, suite_paths
 from grader.errors import InputError
 from grader.gradebook import Gradebook
 from grader.model import Grade, QuestionResult, WrittenAnswer, grade_from_dict
@@ -86,6 +86,7 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
     sols = find_solutions(solutions, manifest)
     manifest.limits.updated(overrides)  # bad --limit values fail now, not in every slot
     suite = digest_suite(suite_paths(manifest, sols))
+    sols_path = str(solutions.resolve())
 
     def write_outputs(student: str, result: Grade) -> None:
         for path, write in ((out / "grades" / f"{student}.json", write_json),
@@ -95,15 +96,17 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
             write(result, path)
 
     with Gradebook(gradebook or out / "gradebook.sqlite") as book:
-        digests = {s.student: digest_file(s.path) for s in found}
-        todo = [s for s in found if regrade or not book.is_current(s.student, manifest.name, digests[s.student], suite)]
-        unchanged = {s.student for s in found} - {s.student for s in todo}
+        digests: dict[str, str] = {}
+        tasks: list[Task] = []
+        for sub in found:  # read once: the bytes graded are the bytes whose digest is recorded
+            content, digests[sub.student] = read_digested(sub.path)
+            if regrade or not book.is_current(sub.student, manifest.name, digests[sub.student], suite):
+                tasks.append(Task(sub.student, sub.path.name, content, str(manifest.root), sols_path, overrides))
+        unchanged = set(digests) - {t.student for t in tasks}
         latest = book.latest(manifest.name)
         for student in sorted(unchanged):  # its outputs were written when it was graded, unless removed since
             if not (out / "grades" / f"{student}.json").exists():
                 write_outputs(student, latest[student])
-        tasks = [Task(s.student, s.path.name, s.path.read_bytes(), str(manifest.root), str(solutions.resolve()),
-                      overrides) for s in todo]
         progress = _Progress(len(tasks), len(found) - len(tasks), quiet=no_progress)
         memory: dict[str, float] = {}
 
