@@ -50,6 +50,11 @@ TORCH_DTYPES: dict[str, torch.dtype] = {
     )
 }
 
+_DTYPE_NAMES: dict[torch.dtype, str] = {d: name for name, d in TORCH_DTYPES.items()}
+NUMPY_OF_TORCH: dict[torch.dtype, np.dtype[Any]] = {
+    d: np.dtype(str(d).removeprefix("torch.")) for d in TORCH_DTYPES.values() if d is not torch.bfloat16
+}
+
 
 class WireSpec:
     """Base of grader-side objects that travel as a specification, not a value.
@@ -170,19 +175,30 @@ class _Encoder:
         return _opaque(obj)
 
     def tensor(self, t: torch.Tensor) -> Any:
-        # Plain-tensor methods, so a subclass's __torch_function__ is bypassed.
-        t = torch.Tensor.as_subclass(t, torch.Tensor).detach().cpu().contiguous()
-        name = str(t.dtype).removeprefix("torch.")
-        if name not in TORCH_DTYPES or t.is_sparse or t.is_quantized:
-            return _opaque(t, f"tensor of dtype {name}")
-        data = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
-        return {"t": "tensor", "dtype": name, "shape": list(t.shape), "buf": self.buffer(data)}
+        if type(t) is not torch.Tensor:
+            t = torch.Tensor.as_subclass(t, torch.Tensor)  # so a subclass's __torch_function__ is bypassed
+        name = _DTYPE_NAMES.get(t.dtype)
+        if name is None or t.layout is not torch.strided or t.is_quantized:
+            return _opaque(t, f"tensor of dtype {str(t.dtype).removeprefix('torch.')}")
+        return {"t": "tensor", "dtype": name, "shape": list(t.shape), "buf": self.buffer(_tensor_bytes(t))}
 
     def ndarray(self, a: np.ndarray[Any, Any]) -> Any:
         if a.dtype.kind not in NUMPY_KINDS or a.dtype.fields is not None:
             return _opaque(a, f"array of dtype {a.dtype}")
         a = np.ascontiguousarray(a)
         return {"t": "ndarray", "dtype": a.dtype.str, "shape": list(a.shape), "buf": self.buffer(a.tobytes())}
+
+
+def _tensor_bytes(t: torch.Tensor) -> bytes:
+    """A plain strided tensor's values, in C order, as raw bytes (numpy copies a view into order)."""
+    if t.requires_grad:
+        t = t.detach()
+    if t.device.type != "cpu":
+        t = t.cpu()
+    t = t.resolve_conj().resolve_neg()  # lazy conjugate and negative views: the values they stand for
+    if t.dtype is torch.bfloat16:  # numpy has no bfloat16: reinterpret as bytes
+        return t.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+    return t.numpy().tobytes()
 
 
 class _TooLarge(Exception):
@@ -226,6 +242,8 @@ class _Decoder:
         if not isinstance(node, dict):
             raise ProtocolError(f"unexpected JSON node {type(node).__name__}")
         tag = node.get("t")
+        if tag == "tensor":  # the commonest by far
+            return self.tensor(node)
         if tag == "tuple":
             return tuple(self.decode(x, depth + 1) for x in _field(node, "items", list))
         if tag == "dict":
@@ -246,8 +264,6 @@ class _Decoder:
             return Fraction(n, d)
         if tag == "ndarray":
             return self.ndarray(node)
-        if tag == "tensor":
-            return self.tensor(node)
         if tag == "sympy":
             return symtree.from_tree(node.get("tree"))
         if tag == "exception":
@@ -271,8 +287,11 @@ class _Decoder:
 
     def shape(self, node: Mapping[str, Any]) -> tuple[int, ...]:
         shape = _field(node, "shape", list)
-        if len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
+        if len(shape) > 32:
             raise ProtocolError("malformed shape")
+        for n in shape:
+            if type(n) is not int or n < 0:
+                raise ProtocolError("malformed shape")
         return tuple(shape)
 
     def ndarray(self, node: Mapping[str, Any]) -> np.ndarray[Any, Any]:
@@ -296,7 +315,10 @@ class _Decoder:
             raise ProtocolError("tensor shape does not match its data")
         if not data:
             return torch.empty(shape, dtype=dtype)
-        return torch.frombuffer(bytearray(data), dtype=dtype).reshape(shape)
+        as_numpy = NUMPY_OF_TORCH.get(dtype)
+        if as_numpy is None:  # bfloat16
+            return torch.frombuffer(bytearray(data), dtype=dtype).reshape(shape)
+        return torch.from_numpy(np.frombuffer(data, dtype=as_numpy).reshape(shape).copy())
 
 
 def _field(node: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:

@@ -66,6 +66,19 @@ def test_tensor_with_grad_and_noncontiguous_view() -> None:
     assert not back.requires_grad and torch.equal(back, t.detach())
 
 
+@pytest.mark.parametrize("view", [
+    lambda: torch.tensor([1 + 2j, 3 - 1j]).conj(),  # a lazy conjugate view (used to fail to encode)
+    lambda: torch.tensor([1 + 2j, 3 - 1j]).conj().imag,  # a lazy negative view
+    lambda: torch.arange(10.0)[::3],
+    lambda: torch.arange(6, dtype=torch.bfloat16).reshape(2, 3).T,
+])
+def test_views_travel_as_the_values_they_show(view: Any) -> None:
+    t = view()
+    back = roundtrip(t)
+    assert back.dtype == t.dtype and back.shape == t.shape
+    assert torch.equal(back, t.resolve_conj().resolve_neg())
+
+
 def test_tensor_subclass_arrives_as_plain_tensor() -> None:
     class Rigged(torch.Tensor):
         def __eq__(self, other: object) -> bool:  # type: ignore[override]
