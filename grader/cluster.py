@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import signal
 import socket
 import subprocess
@@ -178,8 +179,9 @@ def run_dask(tasks: Iterable[Task], address: str, on_outcome: Callable[[Outcome]
     """Grade ``tasks`` on the Dask cluster at ``address``; ``on_outcome`` is called here as each one ends.
 
     As many tasks run at once as the cluster's workers have threads, one
-    slot each. On any exit (Ctrl-C included) the outstanding tasks are
-    cancelled and the slots stopped before the client closes.
+    slot each; ``tasks`` is iterated as they finish, a window ahead. On
+    any exit (Ctrl-C included) the outstanding tasks are cancelled and the
+    slots stopped before the client closes.
     """
     client = connect(address)
     plugin = f"grader-slots-{uuid.uuid4().hex}"  # one per run: concurrent runs keep their own slots
@@ -194,7 +196,9 @@ def run_dask(tasks: Iterable[Task], address: str, on_outcome: Callable[[Outcome]
             pending[future.key] = (future, task)
             futures.add(future)
 
-        for task in tasks:
+        # A window of tasks in flight, not the whole class: each carries its notebook's bytes.
+        source = iter(tasks)
+        for task in itertools.islice(source, max(8, 2 * sum(client.nthreads().values()))):
             submit(task)
         retried: set[str] = set()
         for future in futures:
@@ -208,6 +212,9 @@ def run_dask(tasks: Iterable[Task], address: str, on_outcome: Callable[[Outcome]
             else:
                 outcome = Outcome(task.student, None, _failure(future))
             on_outcome(outcome)
+            following = next(source, None)
+            if following is not None:
+                submit(following)
     finally:
         try:
             with contextlib.suppress(Exception):

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -141,10 +141,37 @@ def _memory(zygote: Zygote | None) -> dict[str, float]:
     return memory
 
 
+class TaskQueue:
+    """Tasks taken one at a time as slots free up (so a lazy iterable reads each notebook only then), retries first."""
+
+    def __init__(self, tasks: Iterable[Task]) -> None:
+        self._rest = iter(tasks)
+        self._front: deque[Task] = deque()
+
+    def __bool__(self) -> bool:
+        if not self._front:
+            following = next(self._rest, None)
+            if following is None:
+                return False
+            self._front.append(following)
+        return True
+
+    def pop(self) -> Task:
+        """The next task (only after the queue was found non-empty)."""
+        return self._front.popleft()
+
+    def retry(self, task: Task) -> None:
+        self._front.appendleft(task)
+
+
 def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], None]) -> None:
-    """Grade ``tasks`` in ``jobs`` slots; ``on_outcome`` is called here as each one ends."""
+    """Grade ``tasks`` in ``jobs`` slots; ``on_outcome`` is called here as each one ends.
+
+    ``tasks`` is iterated as slots free up, at most one task ahead.
+    """
     context = multiprocessing.get_context("spawn")
-    pending = deque(tasks)
+    pending = TaskQueue(tasks)
+    slots = min(jobs, len(tasks)) if isinstance(tasks, Sized) else jobs
     retried: set[str] = set()
     busy: dict[multiprocessing.connection.Connection, tuple[Any, Task]] = {}
     idle: list[tuple[Any, multiprocessing.connection.Connection]] = []
@@ -156,12 +183,14 @@ def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], 
         theirs.close()
         return process, ours
 
+    if not pending:
+        return
     try:
-        idle = [start_slot() for _ in range(max(1, min(jobs, len(pending))))]
-        while pending or busy:
-            while pending and idle:
+        idle = [start_slot() for _ in range(max(1, slots))]
+        while busy or pending:
+            while idle and pending:
                 process, conn = idle.pop()
-                task = pending.popleft()
+                task = pending.pop()
                 conn.send(task)
                 busy[conn] = (process, task)
             for ready in multiprocessing.connection.wait(list(busy)):
@@ -175,7 +204,7 @@ def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], 
                     process.join(5)
                     if task.student not in retried:
                         retried.add(task.student)
-                        pending.appendleft(task)
+                        pending.retry(task)
                     else:
                         on_outcome(Outcome(task.student, None, f"the grading slot died (exit code {process.exitcode})"))
                     idle.append(start_slot())

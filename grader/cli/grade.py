@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,7 @@ from click.core import ParameterSource
 
 from grader.assignment import Assignment, find_assignment, find_solutions
 from grader.cli.common import EXIT_FAILED, EXIT_OK, limit_option, one_line_errors, parse_limits
-from grader.digests import digest_suite, read_digested, suite_paths
+from grader.digests import digest_file, digest_suite, read_digested, suite_paths
 from grader.errors import InputError
 from grader.gradebook import Gradebook
 from grader.model import Grade, QuestionResult, WrittenAnswer, grade_from_dict
@@ -97,18 +97,30 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
 
     with Gradebook(gradebook or out / "gradebook.sqlite") as book:
         digests: dict[str, str] = {}
-        tasks: list[Task] = []
-        for sub in found:  # read once: the bytes graded are the bytes whose digest is recorded
-            content, digests[sub.student] = read_digested(sub.path)
-            if regrade or not book.is_current(sub.student, manifest.name, digests[sub.student], suite):
-                tasks.append(Task(sub.student, sub.path.name, content, str(manifest.root), sols_path, overrides))
-        unchanged = set(digests) - {t.student for t in tasks}
+        unreadable: dict[str, str] = {}  # not graded, not recorded: the next run tries again
+        for sub in found:
+            try:
+                digests[sub.student] = digest_file(sub.path)
+            except InputError as exc:
+                unreadable[sub.student] = str(exc)
+        to_grade = [sub for sub in found if sub.student in digests
+                    and (regrade or not book.is_current(sub.student, manifest.name, digests[sub.student], suite))]
         latest = book.latest(manifest.name)
-        for student in sorted(unchanged):  # its outputs were written when it was graded, unless removed since
-            if not (out / "grades" / f"{student}.json").exists():
+        for student in sorted(set(digests) - {sub.student for sub in to_grade}):
+            if not (out / "grades" / f"{student}.json").exists():  # written when it was graded, unless removed since
                 write_outputs(student, latest[student])
-        progress = _Progress(len(tasks), len(found) - len(tasks), quiet=no_progress)
+        total = len(to_grade) + len(unreadable)
+        progress = _Progress(total, len(found) - total, quiet=no_progress)
         memory: dict[str, float] = {}
+
+        def task(sub: Submission) -> Task | None:
+            """The submission's task, its notebook read now (the digest recorded is that of the bytes graded)."""
+            try:
+                content, digests[sub.student] = read_digested(sub.path)
+            except InputError as exc:  # gone or unreadable since the run began
+                progress.advance(sub.student, None, str(exc))
+                return None
+            return Task(sub.student, sub.path.name, content, str(manifest.root), sols_path, overrides)
 
         def record(outcome: Outcome) -> None:
             result = None
@@ -125,12 +137,30 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
             progress.advance(outcome.student, result if outcome.grade is not None else None, outcome.error)
 
         with progress:
-            run(tasks, record)
+            for student, why in unreadable.items():
+                progress.advance(student, None, why)
+            run(_ReadWhenTaken(to_grade, task), record)
     progress.summary(memory, book.path)
     sys.exit(EXIT_OK if progress.errors == 0 else EXIT_FAILED)
 
 
-def _pool(jobs: int, dask_address: str | None) -> Callable[[list[Task], Callable[[Outcome], None]], None]:
+class _ReadWhenTaken:
+    """The tasks of ``subs``, made when a slot takes them: a class's notebooks are never all in memory at once."""
+
+    def __init__(self, subs: list[Submission], task: Callable[[Submission], Task | None]) -> None:
+        self.subs, self.task = subs, task
+
+    def __len__(self) -> int:
+        return len(self.subs)
+
+    def __iter__(self) -> Iterator[Task]:
+        for sub in self.subs:
+            made = self.task(sub)
+            if made is not None:
+                yield made
+
+
+def _pool(jobs: int, dask_address: str | None) -> Callable[[Iterable[Task], Callable[[Outcome], None]], None]:
     """Where the tasks are graded: ``jobs`` local slots, or the Dask cluster at ``dask_address``.
 
     Dask's ``distributed`` is imported only for ``--dask``: it is an optional dependency.

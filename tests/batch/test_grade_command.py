@@ -116,3 +116,19 @@ def test_bad_input_is_one_line(classroom: Path, arguments: list[str], message: s
     proc = run_grade(*args, "--out", classroom / "out")
     assert proc.returncode == 2
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_an_unreadable_notebook_stops_no_one(tmp_path: Path) -> None:
+    """frank's notebook is a link to nowhere: he is reported, not graded, not recorded; alice is graded."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write_notebook(subs / "alice.ipynb", TINY_CORRECT)
+    (subs / "frank.ipynb").symlink_to(tmp_path / "gone.ipynb")
+    out = tmp_path / "out"
+    first = run_grade(subs, "--out", out)
+    assert first.returncode == 1, first.stderr
+    assert "frank: not graded: cannot read" in first.stderr and "Traceback" not in first.stderr
+    assert "graded 1, not graded 1, unchanged 0" in first.stderr
+    assert [s for s, _ in records(out / "gradebook.sqlite")] == ["alice"]
+    again = run_grade(subs, "--out", out)
+    assert "graded 0, not graded 1, unchanged 1" in again.stderr, again.stderr

@@ -1,0 +1,54 @@
+"""The local pool takes its tasks as slots free up: a class's notebooks are not all read before grading starts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from grader.slots import Outcome, Task, TaskQueue, run_local
+
+from ..conftest import TINY, TINY_CORRECT, TINY_SOLUTIONS, write_notebook
+
+
+def task(student: str) -> Task:
+    return Task(student, "notebook.ipynb", b"", None, "solutions")
+
+
+def test_queue_reads_nothing_ahead_and_puts_retries_first() -> None:
+    taken: list[str] = []
+
+    def tasks() -> Iterator[Task]:
+        for student in ("a", "b", "c"):
+            taken.append(student)
+            yield task(student)
+
+    queue = TaskQueue(tasks())
+    assert taken == []
+    assert queue and taken == ["a"]
+    assert queue and taken == ["a"]  # asking again reads nothing more
+    assert queue.pop().student == "a"
+    queue.retry(task("a"))
+    assert queue and queue.pop().student == "a" and taken == ["a"]
+    assert [queue.pop().student for _ in range(2) if queue] == ["b", "c"]
+    assert not queue
+
+
+@pytest.mark.slow
+def test_one_slot_reads_each_notebook_only_when_it_is_free(tmp_path: Path) -> None:
+    content = write_notebook(tmp_path / "nb.ipynb", TINY_CORRECT).read_bytes()
+    read: list[str] = []
+
+    def tasks() -> Iterator[Task]:
+        for student in ("s0", "s1", "s2"):
+            read.append(student)
+            yield Task(student, "nb.ipynb", content, str(TINY), str(TINY_SOLUTIONS), {"call_timeout": 2})
+
+    seen: list[tuple[str, int, bool]] = []
+
+    def on_outcome(outcome: Outcome) -> None:
+        seen.append((outcome.student, len(read), outcome.grade is not None and outcome.grade["score"] == 10))
+
+    run_local(tasks(), 1, on_outcome)
+    assert seen == [("s0", 1, True), ("s1", 2, True), ("s2", 3, True)]
