@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from grader.digests import digest_code, digest_suite, suite_paths
 from grader.errors import GraderError, InputError, SandboxError
 from grader.sandbox.launch import WorkerProcess, spawn_worker
 from grader.sandbox.zygote import Zygote
@@ -39,7 +40,14 @@ from grader.sandbox.zygote import Zygote
 
 @dataclass(frozen=True)
 class Task:
-    """One submission to grade: the notebook's bytes travel, so a slot may run anywhere."""
+    """One submission to grade: the notebook's bytes travel, so a slot may run anywhere.
+
+    ``suite`` and ``code``, when given, are the command's digests of the
+    tests and reference (:func:`~grader.digests.digest_suite`) and of the
+    grader's own code (:func:`~grader.digests.digest_code`): a slot whose
+    copies differ (another machine's, or tests edited during the run) refuses
+    the task rather than grade it with other tests than the gradebook records.
+    """
 
     student: str
     filename: str
@@ -47,6 +55,8 @@ class Task:
     assignment: str | None
     solutions: str
     limits: Mapping[str, Any] = field(default_factory=dict)
+    suite: str = ""
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,11 +74,18 @@ class Outcome:
     unreadable: bool = False
 
 
-def grade_task(task: Task, spawn: Callable[[Mapping[str, str]], WorkerProcess] | None = None) -> Outcome:
-    """Grade one task in this process (workers from ``spawn``, default fresh ones)."""
+def grade_task(task: Task, spawn: Callable[[Mapping[str, str]], WorkerProcess] | None = None,
+               code: str | None = None) -> Outcome:
+    """Grade one task in this process (workers from ``spawn``, default fresh ones).
+
+    ``code`` is this process's :func:`~grader.digests.digest_code`, to compare with the task's.
+    """
     from grader.grading import grade
     from grader.job import prepare
 
+    if task.code and code is not None and code != task.code:
+        return Outcome(task.student, None, "this machine's grader is not the command's (its code differs): "
+                                           "install the same grader everywhere")
     with tempfile.TemporaryDirectory(prefix="grader-task-") as folder:
         path = Path(folder) / task.filename
         path.write_bytes(task.content)
@@ -76,6 +93,9 @@ def grade_task(task: Task, spawn: Callable[[Mapping[str, str]], WorkerProcess] |
             job = prepare(path, task.assignment, Path(task.solutions), task.limits)
         except InputError as error:
             return Outcome(task.student, None, str(error).replace(str(path), task.filename), unreadable=True)
+        if task.suite and digest_suite(suite_paths(job.assignment, job.solutions)) != task.suite:
+            return Outcome(task.student, None, f"the tests or reference under {task.solutions} are not the ones "
+                                               "the command started with (edited during the run, or another copy)")
         try:
             result = grade(job, spawn=spawn or spawn_worker)
         except GraderError as error:
@@ -92,6 +112,7 @@ def slot_main(conn: multiprocessing.connection.Connection) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     zygote: Zygote | None = None
     try:
+        code = digest_code()
         zygote = _start_zygote()
         while True:
             try:
@@ -101,7 +122,7 @@ def slot_main(conn: multiprocessing.connection.Connection) -> None:
             if zygote is not None and not zygote.alive():
                 zygote.close()
                 zygote = _start_zygote()
-            outcome = grade_task(task, zygote.spawn if zygote is not None else None)
+            outcome = grade_task(task, zygote.spawn if zygote is not None else None, code)
             conn.send(replace(outcome, memory_mib=_memory(zygote)))
             _settle()
     except KeyboardInterrupt:

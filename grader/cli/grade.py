@@ -25,7 +25,7 @@ from click.core import ParameterSource
 
 from grader.assignment import Assignment, find_assignment, find_solutions
 from grader.cli.common import EXIT_FAILED, EXIT_OK, limit_option, one_line_errors, parse_limits
-from grader.digests import digest_file, digest_suite, read_digested, suite_paths
+from grader.digests import digest_code, digest_file, digest_suite, read_digested, suite_paths
 from grader.errors import InputError
 from grader.gradebook import Gradebook
 from grader.model import Grade, QuestionResult, WrittenAnswer, grade_from_dict
@@ -85,7 +85,7 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
     manifest = find_assignment(found[0].path, assignment, _declared(found))
     sols = find_solutions(solutions, manifest)
     manifest.limits.updated(overrides)  # bad --limit values fail now, not in every slot
-    suite = digest_suite(suite_paths(manifest, sols))
+    suite, code = digest_suite(suite_paths(manifest, sols)), digest_code()
     sols_path = str(solutions.resolve())
 
     def write_outputs(student: str, result: Grade) -> None:
@@ -120,7 +120,7 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
             except InputError as exc:  # gone or unreadable since the run began
                 progress.advance(sub.student, None, str(exc))
                 return None
-            return Task(sub.student, sub.path.name, content, str(manifest.root), sols_path, overrides)
+            return Task(sub.student, sub.path.name, content, str(manifest.root), sols_path, overrides, suite, code)
 
         def record(outcome: Outcome) -> None:
             result = None

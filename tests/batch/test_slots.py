@@ -1,13 +1,17 @@
-"""The local pool takes its tasks as slots free up: a class's notebooks are not all read before grading starts."""
+"""Slots: tasks taken as slots free up (a class is not read into memory first); tasks refused when a slot's tests
+or grader differ from the command's."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from grader.slots import Outcome, Task, TaskQueue, run_local
+from grader.assignment import find_solutions, load_assignment
+from grader.digests import digest_code, digest_suite, suite_paths
+from grader.slots import Outcome, Task, TaskQueue, grade_task, run_local
 
 from ..conftest import TINY, TINY_CORRECT, TINY_SOLUTIONS, write_notebook
 
@@ -52,3 +56,20 @@ def test_one_slot_reads_each_notebook_only_when_it_is_free(tmp_path: Path) -> No
 
     run_local(tasks(), 1, on_outcome)
     assert seen == [("s0", 1, True), ("s1", 2, True), ("s2", 3, True)]
+
+
+@pytest.mark.slow
+def test_a_slot_grades_only_with_the_tests_and_code_the_command_started_with(tmp_path: Path) -> None:
+    content = write_notebook(tmp_path / "nb.ipynb", TINY_CORRECT).read_bytes()
+    manifest = load_assignment(TINY)
+    suite, code = digest_suite(suite_paths(manifest, find_solutions(TINY_SOLUTIONS, manifest))), digest_code()
+    same = Task("s", "nb.ipynb", content, str(TINY), str(TINY_SOLUTIONS), {"call_timeout": 2}, suite, code)
+    graded = grade_task(same, code=code)
+    assert graded.error == "" and graded.grade is not None and graded.grade["score"] == 10
+
+    edited = grade_task(replace(same, suite="0" * 64), code=code)
+    assert edited.grade is None and not edited.unreadable
+    assert edited.error.startswith(f"the tests or reference under {TINY_SOLUTIONS} are not the ones")
+
+    other = grade_task(same, code="f" * 64)
+    assert other.grade is None and "grader is not the command's" in other.error
