@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -17,6 +18,13 @@ def test_round_trips_to_an_equal_grade(
 ) -> None:
     grade: Grade = request.getfixturevalue(name)
     assert grade_from_dict(json.loads(grade_to_json(grade))) == grade
+
+
+@pytest.mark.parametrize("name", ["full_grade", "passing_grade", "hostile_grade"])
+def test_to_dict_is_what_asdict_gives_plus_the_totals(name: str, request: pytest.FixtureRequest) -> None:
+    grade: Grade = request.getfixturevalue(name)
+    assert grade.to_dict() == {**dataclasses.asdict(grade), "score": grade.score, "max_score": grade.max_score}
+    assert list(grade.to_dict()) == [*(f.name for f in dataclasses.fields(grade)), "score", "max_score"]
 
 
 def test_is_to_dict_with_two_space_indent_in_model_order(full_grade: Grade) -> None:
