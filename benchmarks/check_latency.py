@@ -50,7 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    nb = nbformat.read(MASTER, as_version=4)
+    nb = nbformat.read(MASTER, as_version=4)  # type: ignore[no-untyped-call]
     cells = [c.source for c in nb.cells if c.cell_type == "code"]
     env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
     with tempfile.TemporaryDirectory() as tmp:

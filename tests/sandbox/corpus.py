@@ -340,11 +340,11 @@ def run_case(case: Case, workspace: Path, timeout: float = 300.0) -> Outcome:
     temp.mkdir()
     with loopback_server() as (port, accepted):
         cells = [c.format(token=token, port=port, root=root, repo=REPO) for c in case.cells]
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell(src) for src in BASE + cells]
+        nb = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+        nb.cells = [nbformat.v4.new_code_cell(src) for src in BASE + cells]  # type: ignore[no-untyped-call]
         nb.metadata["grader"] = {"assignment": "tiny"}
         notebook = root / "submission.ipynb"
-        nbformat.write(nb, notebook)
+        nbformat.write(nb, notebook)  # type: ignore[no-untyped-call]
         protected = {p: _tree_digest(p) for p in (assignment, solutions)}
         protected_files = {p: p.read_bytes() for p in (notebook,)}
         grade_path = root / "grade.json"
