@@ -315,10 +315,11 @@ class _Decoder:
             raise ProtocolError("tensor shape does not match its data")
         if not data:
             return torch.empty(shape, dtype=dtype)
-        as_numpy = NUMPY_OF_TORCH.get(dtype)
-        if as_numpy is None:  # bfloat16
+        if dtype is torch.bfloat16:  # numpy has none
             return torch.frombuffer(bytearray(data), dtype=dtype).reshape(shape)
-        return torch.from_numpy(np.frombuffer(data, dtype=as_numpy).reshape(shape).copy())
+        if dtype is torch.bool:  # any byte but 0 is True, stored as 1 (a byte 2 would count twice in a sum)
+            return torch.from_numpy((np.frombuffer(data, dtype=np.uint8) != 0).reshape(shape))
+        return torch.from_numpy(np.frombuffer(data, dtype=NUMPY_OF_TORCH[dtype]).reshape(shape).copy())
 
 
 def _field(node: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:

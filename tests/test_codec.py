@@ -79,6 +79,14 @@ def test_views_travel_as_the_values_they_show(view: Any) -> None:
     assert torch.equal(back, t.resolve_conj().resolve_neg())
 
 
+def test_bool_bytes_other_than_0_and_1_arrive_as_true() -> None:
+    node = {"t": "tensor", "dtype": "bool", "shape": [3], "buf": 0}
+    head, payload = frame({"v": node, "buffers": [3]}, b"\x02\x00\xff")
+    back = codec.unpack(head, payload)
+    assert torch.equal(back, torch.tensor([True, False, True]))
+    assert int(back.sum()) == 2 and back.view(torch.uint8).tolist() == [1, 0, 1]
+
+
 def test_tensor_subclass_arrives_as_plain_tensor() -> None:
     class Rigged(torch.Tensor):
         def __eq__(self, other: object) -> bool:  # type: ignore[override]
