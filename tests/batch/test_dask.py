@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -73,7 +74,16 @@ def test_grades_as_the_local_pool_does(classroom: Path, tmp_path: Path, schedule
     assert slot_processes(scheduler) == [0, 0]  # the run stopped its slots
 
 
-def test_a_slot_that_dies_is_retried_once_then_reported(tmp_path: Path, scheduler: str) -> None:
+def test_a_slot_that_dies_is_retried_once_then_reported(tmp_path: Path, scheduler: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    submitted: list[str] = []  # the student of every Dask task the run submits
+    submit = Client.submit
+
+    def counted(self: Client, function: Any, plugin: str, task: Task, *args: Any, **kwargs: Any) -> Any:
+        submitted.append(task.student)
+        return submit(self, function, plugin, task, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "submit", counted)
     content = write_notebook(tmp_path / "alice.ipynb", TINY_CORRECT).read_bytes()
     tasks = [Task("alice", "alice.ipynb", content, str(TINY), str(TINY_SOLUTIONS), {"call_timeout": "2"}),
              # a name no slot can write kills the slot (never a student's doing): the case of a dying slot
@@ -93,6 +103,7 @@ def test_a_slot_that_dies_is_retried_once_then_reported(tmp_path: Path, schedule
     assert by_student["zed"].error.startswith("the grading slot died (exit code 1)"), by_student["zed"].error
     alice = by_student["alice"].grade
     assert alice is not None and alice["score"] == alice["max_score"] > 0
+    assert sorted(submitted) == ["alice", "zed", "zed"]  # zed's task ran twice: once, then its one retry
     assert slot_processes(scheduler) == [0, 0]
 
 
