@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -186,13 +186,13 @@ class TaskQueue:
 
 
 def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], None]) -> None:
-    """Grade ``tasks`` in ``jobs`` slots; ``on_outcome`` is called here as each one ends.
+    """Grade ``tasks`` in up to ``jobs`` slots; ``on_outcome`` is called here as each one ends.
 
-    ``tasks`` is iterated as slots free up, at most one task ahead.
+    ``tasks`` is iterated as slots free up, at most one task ahead; a slot
+    starts when a task finds none idle.
     """
     context = multiprocessing.get_context("spawn")
     pending = TaskQueue(tasks)
-    slots = min(jobs, len(tasks)) if isinstance(tasks, Sized) else jobs
     retried: set[str] = set()
     busy: dict[multiprocessing.connection.Connection, tuple[Any, Task]] = {}
     idle: list[tuple[Any, multiprocessing.connection.Connection]] = []
@@ -204,13 +204,10 @@ def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], 
         theirs.close()
         return process, ours
 
-    if not pending:
-        return
     try:
-        idle = [start_slot() for _ in range(max(1, slots))]
         while busy or pending:
-            while idle and pending:
-                process, conn = idle.pop()
+            while (idle or len(busy) < jobs) and pending:
+                process, conn = idle.pop() if idle else start_slot()
                 task = pending.pop()
                 conn.send(task)
                 busy[conn] = (process, task)
@@ -228,7 +225,6 @@ def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], 
                         pending.retry(task)
                     else:
                         on_outcome(Outcome(task.student, None, f"the grading slot died (exit code {process.exitcode})"))
-                    idle.append(start_slot())
                     continue
                 idle.append((process, conn))
                 on_outcome(outcome)

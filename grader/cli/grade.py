@@ -96,31 +96,31 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
             write(result, path)
 
     with Gradebook(gradebook or out / "gradebook.sqlite") as book:
-        digests: dict[str, str] = {}
-        unreadable: dict[str, str] = {}  # not graded, not recorded: the next run tries again
-        for sub in found:
+        def unchanged(sub: Submission) -> bool:
+            """Graded before with these bytes and this suite (an unreadable file is not: its turn reports it)."""
             try:
-                digests[sub.student] = digest_file(sub.path)
-            except InputError as exc:
-                unreadable[sub.student] = str(exc)
-        to_grade = [sub for sub in found if sub.student in digests
-                    and (regrade or not book.is_current(sub.student, manifest.name, digests[sub.student], suite))]
+                return book.is_current(sub.student, manifest.name, digest_file(sub.path), suite)
+            except InputError:
+                return False
+
+        to_grade = [sub for sub in found if regrade or not unchanged(sub)]
+        graded: dict[str, str] = {}  # student -> digest of the bytes graded, as each is read
         latest = book.latest(manifest.name)
-        for student in sorted(set(digests) - {sub.student for sub in to_grade}):
+        for student in sorted({sub.student for sub in found} - {sub.student for sub in to_grade}):
             if not (out / "grades" / f"{student}.json").exists():  # written when it was graded, unless removed since
                 write_outputs(student, latest[student])
-        total = len(to_grade) + len(unreadable)
-        progress = _Progress(total, len(found) - total, quiet=no_progress)
+        progress = _Progress(len(to_grade), len(found) - len(to_grade), quiet=no_progress)
         memory: dict[str, float] = {}
 
-        def task(sub: Submission) -> Task | None:
-            """The submission's task, its notebook read now (the digest recorded is that of the bytes graded)."""
-            try:
-                content, digests[sub.student] = read_digested(sub.path)
-            except InputError as exc:  # gone or unreadable since the run began
-                progress.advance(sub.student, None, str(exc))
-                return None
-            return Task(sub.student, sub.path.name, content, str(manifest.root), sols_path, overrides, suite, code)
+        def tasks() -> Iterator[Task]:
+            """The tasks, each notebook read when a slot takes it (the digest recorded is that of the bytes graded)."""
+            for sub in to_grade:
+                try:
+                    content, graded[sub.student] = read_digested(sub.path)
+                except InputError as exc:
+                    progress.advance(sub.student, None, str(exc))
+                    continue
+                yield Task(sub.student, sub.path.name, content, str(manifest.root), sols_path, overrides, suite, code)
 
         def record(outcome: Outcome) -> None:
             result = None
@@ -129,7 +129,7 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
             elif outcome.unreadable:  # a zero saying why: the student has a row in the gradebook and the CSV
                 result = _zero(manifest, outcome.student, outcome.error)
             if result is not None:  # otherwise (a slot died twice) the next run grades it again
-                book.record(outcome.student, manifest.name, digests[outcome.student], suite, result)
+                book.record(outcome.student, manifest.name, graded[outcome.student], suite, result)
                 write_outputs(outcome.student, result)
             peaks = {**outcome.memory_mib, "worker": result.resources.get("peak_rss_mib", 0.0) if result else 0.0}
             for key, value in peaks.items():
@@ -137,27 +137,9 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
             progress.advance(outcome.student, result if outcome.grade is not None else None, outcome.error)
 
         with progress:
-            for student, why in unreadable.items():
-                progress.advance(student, None, why)
-            run(_ReadWhenTaken(to_grade, task), record)
+            run(tasks(), record)
     progress.summary(memory, book.path)
     sys.exit(EXIT_OK if progress.errors == 0 else EXIT_FAILED)
-
-
-class _ReadWhenTaken:
-    """The tasks of ``subs``, made when a slot takes them: a class's notebooks are never all in memory at once."""
-
-    def __init__(self, subs: list[Submission], task: Callable[[Submission], Task | None]) -> None:
-        self.subs, self.task = subs, task
-
-    def __len__(self) -> int:
-        return len(self.subs)
-
-    def __iter__(self) -> Iterator[Task]:
-        for sub in self.subs:
-            made = self.task(sub)
-            if made is not None:
-                yield made
 
 
 def _pool(jobs: int, dask_address: str | None) -> Callable[[Iterable[Task], Callable[[Outcome], None]], None]:
