@@ -53,6 +53,10 @@ class CallTimeout(SubmissionError):
     """The student's function ran past the per-call time limit."""
 
 
+class TotalTimeout(CallTimeout):
+    """The submission's code used up the time limit of the whole grading (cells and calls together)."""
+
+
 class WorkerDied(SubmissionError):
     """The worker process died during a call (exit, crash, memory limit)."""
 

@@ -197,6 +197,9 @@ def build_grade(job: Job, plugin: GradingPlugin, outcomes: list[CellOutcome], se
         warnings.append(f"{len(plugin.unmarked)} test(s) without a question marker were not graded")
     if session.restarts:
         warnings.append(f"the notebook's process was restarted {session.restarts} time(s) after a crash or time-out")
+    if session.out_of_time:
+        warnings.append(f"the notebook's code used up the total time limit ({session.limits.total_timeout:g} s): "
+                        "what was still to run was not run, and its tests failed")
     numbers = job.notebook.cell_numbers
     cell_errors = tuple(
         CellError(numbers[o.index], o.ename, o.evalue, o.traceback) for o in outcomes if o.status != "ok"

@@ -4,9 +4,12 @@ A :class:`WorkerSession` runs the notebook's code cells in a worker, one
 request per cell, and then serves calls. It enforces the time limits from the
 grader's side: when a cell or call runs past its limit the worker is
 interrupted (SIGINT, as Jupyter does), and killed if it does not answer within
-a grace period. A worker that dies is replaced on the next request by a new
-one that replays the cells that completed before (skipping those that hung or
-killed it), so one bad call fails one test and the next test goes on.
+a grace period. The cells and calls of one session also share a total time
+limit, counted from when its first worker is ready: once it is used up, the
+cell or call running is stopped the same way and no other is sent. A worker
+that dies is replaced on the next request by a new one that replays the cells
+that completed before (skipping those that hung or killed it), so one bad call
+fails one test and the next test goes on.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from grader.errors import (
     ProtocolError,
     SandboxError,
     StudentException,
+    TotalTimeout,
     WorkerDied,
 )
 from grader.limits import Limits, format_size
@@ -60,6 +64,10 @@ class _Died(Exception):
     pass
 
 
+class _OutOfTime(Exception):
+    """The session's total time limit is used up (a cell or call was stopped, or none was sent)."""
+
+
 # A function that ran past the call time limit this often is not called again
 # in the same grading: its further tests fail at once, saying why. Without it a
 # function that always hangs costs the time limit once per test (minutes).
@@ -86,6 +94,8 @@ class WorkerSession:
         self.restarts = 0
         self.sandbox: tuple[str, ...] = ()
         self._timeouts: dict[str, int] = {}  # calls per function that ran past the call time limit
+        self._deadline: float | None = None  # of the total time limit
+        self.out_of_time = False
 
     def __enter__(self) -> WorkerSession:
         return self
@@ -125,6 +135,8 @@ class WorkerSession:
                                evalue=f"the cell ran longer than the cell time limit ({self.limits.cell_timeout:g} s)")
         except _Died as died:
             return CellOutcome(index, "crashed", ename="WorkerDied", evalue=f"the notebook's process {died}")
+        except _OutOfTime:
+            return CellOutcome(index, "timeout", ename="Timeout", evalue=f"the cell did not finish: {self._total()}")
         status: CellStatus = "ok" if reply.get("status") == "ok" else "error"
         output, ename, evalue, traceback = (_text(reply.get(k)) for k in ("output", "ename", "evalue", "traceback"))
         if status == "error":
@@ -135,12 +147,16 @@ class WorkerSession:
         """Start or replace the worker, replaying the cells that completed."""
         if self._ready:
             return
+        if self._spent():
+            raise _OutOfTime  # no new worker either
         if self.restarts >= MAX_RESTARTS:
             raise _Died(f"was restarted {MAX_RESTARTS} times; no more restarts")
         replay = [o.index for o in self._outcomes if o.status in ("ok", "error")]
         self.start()
         self._await_ready()
         self._ready = True
+        if self._deadline is None:  # the notebook's time starts when its first worker is ready
+            self._deadline = time.monotonic() + self.limits.total_timeout
         for index in replay:
             try:
                 self._request({"op": "cell", "source": self._sources[index]}, self.limits.cell_timeout)
@@ -171,13 +187,19 @@ class WorkerSession:
             self._ensure_worker()
         except _Died as died:
             raise WorkerDied(f"`{name}` could not be called: the notebook's process {died}") from None
+        except _OutOfTime:
+            raise TotalTimeout(f"`{name}` was not called: {self._total()}") from None
         limit = f"the call time limit ({self.limits.call_timeout:g} s)"
         if self._timeouts.get(name, 0) >= TIMEOUTS_PER_FUNCTION:
             raise CallTimeout(f"`{name}` was not called: it already ran past {limit} "
                               f"{TIMEOUTS_PER_FUNCTION} times")
+        if self._spent():
+            raise TotalTimeout(f"`{name}` was not called: {self._total()}")
         message = {"op": "call", "name": name, "args": list(args), "kwargs": dict(kwargs or {}), "mode": mode}
         try:
             reply = self._request(message, self.limits.call_timeout)
+        except _OutOfTime:
+            raise TotalTimeout(f"`{name}` did not return: {self._total()}") from None
         except _Timeout:
             self._timeouts[name] = self._timeouts.get(name, 0) + 1
             raise CallTimeout(f"`{name}` did not return within {limit}") from None
@@ -201,7 +223,7 @@ class WorkerSession:
         if not self._ready:
             return {}
         try:
-            reply = self._request({"op": "stats"}, self.limits.call_timeout)
+            reply = self._request({"op": "stats"}, self.limits.call_timeout, budgeted=False)
         except (_Timeout, _Died):
             return {}
         value = reply.get("value")
@@ -211,10 +233,25 @@ class WorkerSession:
 
     # ------------------------------------------------------------------ wire
 
-    def _request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send one request and wait for its reply, enforcing the time limit."""
+    def _spent(self) -> bool:
+        """Whether the total time limit is used up."""
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            self.out_of_time = True
+        return self.out_of_time
+
+    def _total(self) -> str:
+        return f"the notebook's code used up the total time limit ({self.limits.total_timeout:g} s)"
+
+    def _request(self, message: dict[str, Any], timeout: float, budgeted: bool = True) -> dict[str, Any]:
+        """Send one request and wait for its reply, enforcing its time limit and (``budgeted``) the total one."""
         worker = self._worker
         assert worker is not None
+        cut = False
+        if budgeted and self._deadline is not None:
+            if self._spent():
+                raise _OutOfTime
+            left = self._deadline - time.monotonic()
+            cut, timeout = left < timeout, min(timeout, left)
         rid = self._next_id
         self._next_id += 1
         try:
@@ -226,6 +263,9 @@ class WorkerSession:
                 self._receive(rid, time.monotonic() + self.limits.interrupt_grace)
             except (_Timeout, _Died):
                 self._discard_worker(killed_by_us=True)
+            if cut:
+                self.out_of_time = True
+                raise _OutOfTime from None
             raise
         except (BrokenPipeError, TimeoutError) as exc:
             raise self._discard_worker() from exc

@@ -146,6 +146,27 @@ def test_hostile_notebook_gets_an_honest_grade(notebook: Notebook, tmp_path: Pat
 
 
 @pytest.mark.slow
+def test_a_notebook_too_slow_in_all_gets_a_grade_within_the_total_time_limit(notebook: Notebook,
+                                                                              tmp_path: Path) -> None:
+    """Every call is within the call time limit (2 s); together they are past the total one."""
+    cells = ["import time", "def add(a, b):\n    time.sleep(1)\n    return a + b",
+             "def square(x):\n    return x * x", "def halve(x):\n    return x / 2"]
+    result = check(str(notebook(cells)), "--assignment", str(TINY), "--limit", "total_timeout=1.5",
+                   "--json", str(tmp_path / "g.json"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    grade = json.loads((tmp_path / "g.json").read_text())
+    messages = {t["name"].split("::")[1]: t["message"] for q in grade["questions"] for t in q["tests"]}
+    spent = "the notebook's code used up the total time limit (1.5 s)"
+    assert messages == {"test_add": "",  # 1 s in
+                        "test_add_floats": f"`add` did not return: {spent}",  # stopped at 1.5 s
+                        "test_square": f"`square` was not called: {spent}",
+                        "test_halve": f"`halve` was not called: {spent}"}
+    assert grade["score"] == 2
+    assert any("total time limit (1.5 s)" in w for w in grade["warnings"])
+    assert grade["timings"]["total"] < 1.5 + 1 + 10  # the time limit, the grace, the worker's start
+
+
+@pytest.mark.slow
 def test_object_array_and_pickle_results_score_nothing(notebook: Notebook, tmp_path: Path) -> None:
     cells = ["import pickle, numpy as np, torch",
              "def add(a, b):\n    return pickle.dumps(a + b)",

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from grader.codec import Opaque
-from grader.errors import CallTimeout, MissingFunction, SandboxError, StudentException, WorkerDied
+from grader.errors import CallTimeout, MissingFunction, SandboxError, StudentException, TotalTimeout, WorkerDied
 from grader.limits import Limits
 from grader.proxy import Submission
 from grader.sandbox.launch import spawn_worker
@@ -230,3 +230,43 @@ def test_a_function_that_keeps_hanging_is_not_called_again() -> None:
             sub.spin()
         assert time.monotonic() - start < FAST.call_timeout  # refused without a call
         assert sub.add(1, 2) == 3  # the other functions are still called
+
+
+SLOW = ["import time\ndef slow():\n    time.sleep(1.5)\n    return 1\ndef add(a, b):\n    return a + b"]
+
+
+def test_the_total_time_limit_stops_the_call_running_and_refuses_the_rest() -> None:
+    """Calls each within the call time limit, but together past the total one (a class's slowest notebook)."""
+    limits = Limits(cell_timeout=3, call_timeout=2, interrupt_grace=2, total_timeout=4)
+    with WorkerSession(limits) as s:
+        assert [o.status for o in s.run_notebook(SLOW)] == ["ok"]  # the time starts with the worker ready
+        start = time.monotonic()
+        sub = Submission(s)
+        assert [sub.slow(), sub.slow()] == [1, 1]  # about 3 s in
+        with pytest.raises(TotalTimeout, match=r"`slow` did not return: .* total time limit \(4 s\)"):
+            sub.slow()  # cut at 4 s, not at the call's own 2 s
+        stopped = time.monotonic()
+        assert 3.5 < stopped - start < 4 + limits.interrupt_grace + 1
+        with pytest.raises(TotalTimeout, match=r"`add` was not called: .* total time limit \(4 s\)"):
+            sub.add(1, 2)
+        assert time.monotonic() - stopped < 0.5  # refused without a call
+        assert s.out_of_time
+        assert s.stats()  # the end of grading still reads the worker's resources
+
+
+def test_the_total_time_limit_covers_the_cells() -> None:
+    limits = Limits(cell_timeout=3, call_timeout=2, interrupt_grace=2, total_timeout=2)
+    with WorkerSession(limits) as s:
+        start = time.monotonic()
+        outcomes = s.run_notebook(["import time\ntime.sleep(1.2)", "time.sleep(1.2)", "x = 1"])
+        assert time.monotonic() - start < 2 + limits.interrupt_grace + 1
+        assert [o.status for o in outcomes] == ["ok", "timeout", "timeout"]
+        assert all("total time limit (2 s)" in o.evalue for o in outcomes[1:])
+
+
+def test_a_call_within_the_total_time_limit_keeps_its_own() -> None:
+    with WorkerSession(Limits(cell_timeout=3, call_timeout=2, interrupt_grace=2, total_timeout=60)) as s:
+        s.run_notebook(CELLS)
+        with pytest.raises(CallTimeout) as info:
+            Submission(s).spin()
+        assert type(info.value) is CallTimeout and not s.out_of_time
