@@ -65,6 +65,15 @@ class BadResult(SubmissionError):
     """The student's function returned something the grader cannot accept."""
 
 
+class TestsOutOfTime(BaseException):
+    """The tests' own work on a submission used up its CPU time in one grading (``tests_cpu_time``).
+
+    Raised in the test running, from a timer: a value the student chose can make
+    a check slow, and that must cost a grade, never the grader. A BaseException,
+    so that no check's ``except Exception`` swallows it.
+    """
+
+
 class CheckFailure(AssertionError):
     """A check helper found a wrong answer.
 

@@ -136,7 +136,8 @@ def build_plugin(job: Job, submission: LazySubmission,
                  reference: Callable[[], types.SimpleNamespace] | None) -> GradingPlugin:
     """The plugin for a job: the lazy submission and, with solutions, the reference."""
     hidden = [job.solutions.hidden_tests] if job.solutions else []
-    return GradingPlugin(job.assignment.questions, submission, reference, hidden, test_roots(job))
+    return GradingPlugin(job.assignment.questions, submission, reference, hidden, test_roots(job),
+                         job.limits.tests_cpu_time)
 
 
 def test_roots(job: Job) -> list[Path]:
@@ -197,6 +198,9 @@ def build_grade(job: Job, plugin: GradingPlugin, outcomes: list[CellOutcome], se
         warnings.append(f"{len(plugin.unmarked)} test(s) without a question marker were not graded")
     if session.restarts:
         warnings.append(f"the notebook's process was restarted {session.restarts} time(s) after a crash or time-out")
+    if plugin.tests_cpu_time is not None and plugin.tests_cpu_used >= plugin.tests_cpu_time:
+        warnings.append(f"the tests' own work used up its CPU time ({plugin.tests_cpu_time:g} s): "
+                        "the test running then was stopped and the rest were not run")
     if session.out_of_time:
         warnings.append(f"the notebook's code used up the total time limit ({session.limits.total_timeout:g} s): "
                         "what was still to run was not run, and its tests failed")

@@ -25,6 +25,7 @@ class Limits:
     cell_timeout: float = 60.0
     call_timeout: float = 10.0
     total_timeout: float = 300.0  # the cells and every call of one grading together
+    tests_cpu_time: float = 120.0  # the grader's own CPU time running one grading's tests
     interrupt_grace: float = 2.0
     memory: int = 2 * 2**30
     cpu_time: int = 600

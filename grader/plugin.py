@@ -22,11 +22,15 @@ The plugin is registered by :mod:`grader.grading` for ``grader check``, or by
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import signal
 import sys
+import threading
+import time
 import types
 from collections import defaultdict
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -36,7 +40,7 @@ import pytest
 import torch
 
 from grader.assignment import Question
-from grader.errors import CheckFailure, SandboxError, SubmissionError
+from grader.errors import CheckFailure, SandboxError, SubmissionError, TestsOutOfTime
 from grader.model import Outcome, TestResult, Visibility
 from grader.proxy import Submission
 
@@ -109,6 +113,7 @@ class GradingPlugin:
         reference: Callable[[], types.SimpleNamespace] | None,
         hidden_roots: Iterable[Path] = (),
         test_roots: Iterable[Path] = (),
+        tests_cpu_time: float | None = None,
     ) -> None:
         self.questions = tuple(questions)
         self._submission_factory = submission
@@ -121,6 +126,8 @@ class GradingPlugin:
         self.collection_errors: list[str] = []
         self.sandbox_error: SandboxError | None = None
         self._files: dict[str, tuple[str | None, Visibility]] = {}  # test file -> (name, visibility)
+        self.tests_cpu_time = tests_cpu_time  # None: no limit
+        self.tests_cpu_used = 0.0
 
     def open_submission(self) -> Submission:
         """The submission proxy, the notebook run; stops the run if the sandbox is broken."""
@@ -176,6 +183,24 @@ class GradingPlugin:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collection_errors.append(f"{report.nodeid or 'collection'}: {_first_line(str(report.longrepr))}")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        """Run the test within what is left of the tests' CPU time (all of it is the grader's)."""
+        if self.tests_cpu_time is None:
+            return (yield)
+        spent = f"the tests' own work used up its CPU time ({self.tests_cpu_time:g} s in one grading)"
+        if self.tests_cpu_used >= self.tests_cpu_time:
+            raise TestsOutOfTime(f"not run: {spent}")
+        start = time.process_time()
+        try:
+            with _cpu_alarm(self.tests_cpu_time - self.tests_cpu_used, f"stopped: {spent}"):
+                return (yield)
+        except TestsOutOfTime:
+            self.tests_cpu_used = self.tests_cpu_time  # the timer's clock, not ours, says when
+            raise
+        finally:
+            self.tests_cpu_used += time.process_time() - start
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
@@ -239,11 +264,33 @@ class GradingPlugin:
         return self._files[key]
 
 
+@contextlib.contextmanager
+def _cpu_alarm(seconds: float, message: str) -> Iterator[None]:
+    """Raise TestsOutOfTime(message) in this thread once the process has used ``seconds`` more CPU time.
+
+    A no-op off the main thread (signals are delivered there) or without ``setitimer``.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise TestsOutOfTime(message)
+
+    previous = signal.signal(signal.SIGPROF, stop)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
 def _message(error: BaseException | None, visibility: Visibility) -> str:
     """What a student may read of a failure: never a hidden test's code or values."""
     if error is None:
         return ""
-    if isinstance(error, (SubmissionError, CheckFailure)):
+    if isinstance(error, (SubmissionError, CheckFailure, TestsOutOfTime)):
         return _first_line(str(error), 500)
     if isinstance(error, pytest.skip.Exception):
         return _first_line(str(error.msg))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -164,6 +165,43 @@ def test_a_notebook_too_slow_in_all_gets_a_grade_within_the_total_time_limit(not
     assert grade["score"] == 2
     assert any("total time limit (1.5 s)" in w for w in grade["warnings"])
     assert grade["timings"]["total"] < 1.5 + 1 + 10  # the time limit, the grace, the worker's start
+
+
+SLOW_CHECKS = '''
+import pytest
+
+
+@pytest.mark.question("q1", part="add")
+def test_z_add_checked_at_a_cost_the_value_decides(submission):
+    total = 0
+    for k in range(10 ** submission.add(5, 5)):
+        total += k
+
+
+@pytest.mark.question("q1", part="add")
+def test_z_after_it(submission):
+    assert submission.add(1, 1) == 2
+'''
+
+
+@pytest.mark.slow
+def test_a_check_too_costly_is_stopped_and_graded_not_the_grader_held(notebook: Notebook,
+                                                                      tmp_path: Path) -> None:
+    """The tests' own work is limited too: a check slow on the student's value fails, the rest is not run."""
+    assignment = tmp_path / "tiny"
+    shutil.copytree(TINY, assignment)
+    (assignment / "tests" / "test_z_slow.py").write_text(SLOW_CHECKS)
+    result = check(str(notebook(TINY_CORRECT)), "--assignment", str(assignment), "--limit", "tests_cpu_time=1",
+                   "--json", str(tmp_path / "g.json"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    grade = json.loads((tmp_path / "g.json").read_text())
+    messages = {t["name"].split("::")[1]: t["message"] for q in grade["questions"] for t in q["tests"]}
+    spent = "the tests' own work used up its CPU time (1 s in one grading)"
+    assert messages == {"test_add": "", "test_add_floats": "", "test_square": "", "test_halve": "",
+                        "test_z_add_checked_at_a_cost_the_value_decides": f"stopped: {spent}",
+                        "test_z_after_it": f"not run: {spent}"}
+    assert any("used up its CPU time (1 s)" in w for w in grade["warnings"])
+    assert grade["timings"]["tests"] < 10
 
 
 @pytest.mark.slow
