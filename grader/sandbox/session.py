@@ -5,8 +5,9 @@ request per cell, and then serves calls. It enforces the time limits from the
 grader's side: when a cell or call runs past its limit the worker is
 interrupted (SIGINT, as Jupyter does), and killed if it does not answer within
 a grace period. The cells and calls of one session also share a total time
-limit, counted from when its first worker is ready: once it is used up, the
-cell or call running is stopped the same way and no other is sent. A worker
+limit, on the time they take added up (not the grader's own work between
+them): once it is used up, the cell or call running is stopped the same way
+and no other is sent. A worker
 that dies is replaced on the next request by a new one that replays the cells
 that completed before (skipping those that hung or killed it), so one bad call
 fails one test and the next test goes on.
@@ -94,7 +95,7 @@ class WorkerSession:
         self.restarts = 0
         self.sandbox: tuple[str, ...] = ()
         self._timeouts: dict[str, int] = {}  # calls per function that ran past the call time limit
-        self._deadline: float | None = None  # of the total time limit
+        self._time_used = 0.0  # by the cells and calls, against the total time limit
         self.out_of_time = False
 
     def __enter__(self) -> WorkerSession:
@@ -155,8 +156,6 @@ class WorkerSession:
         self.start()
         self._await_ready()
         self._ready = True
-        if self._deadline is None:  # the notebook's time starts when its first worker is ready
-            self._deadline = time.monotonic() + self.limits.total_timeout
         for index in replay:
             try:
                 self._request({"op": "cell", "source": self._sources[index]}, self.limits.cell_timeout)
@@ -235,7 +234,7 @@ class WorkerSession:
 
     def _spent(self) -> bool:
         """Whether the total time limit is used up."""
-        if self._deadline is not None and time.monotonic() >= self._deadline:
+        if self._time_used >= self.limits.total_timeout:
             self.out_of_time = True
         return self.out_of_time
 
@@ -247,13 +246,14 @@ class WorkerSession:
         worker = self._worker
         assert worker is not None
         cut = False
-        if budgeted and self._deadline is not None:
+        if budgeted:
             if self._spent():
                 raise _OutOfTime
-            left = self._deadline - time.monotonic()
+            left = self.limits.total_timeout - self._time_used
             cut, timeout = left < timeout, min(timeout, left)
         rid = self._next_id
         self._next_id += 1
+        start = time.monotonic()
         try:
             codec.write_frame(worker.to_worker, codec.pack({"id": rid, **message}), time.monotonic() + timeout)
             return self._receive(rid, time.monotonic() + timeout)
@@ -269,6 +269,9 @@ class WorkerSession:
             raise
         except (BrokenPipeError, TimeoutError) as exc:
             raise self._discard_worker() from exc
+        finally:
+            if budgeted:
+                self._time_used += time.monotonic() - start
 
     def _receive(self, rid: int, deadline: float) -> dict[str, Any]:
         """The reply with id ``rid``, skipping late replies to earlier requests."""
