@@ -9,6 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -146,17 +147,22 @@ def test_hostile_notebook_gets_an_honest_grade(notebook: Notebook, tmp_path: Pat
     assert "exited with status 0" in messages["test_halve"]
 
 
+def graded_losing_points(path: Path, assignment: Path, tmp_path: Path,
+                         *options: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """``check --json`` of a notebook that loses points (exit 1, no traceback): its grade, each test's message."""
+    result = check(str(path), "--assignment", str(assignment), *options, "--json", str(tmp_path / "g.json"))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    grade = json.loads((tmp_path / "g.json").read_text())
+    return grade, {t["name"].split("::")[1]: t["message"] for q in grade["questions"] for t in q["tests"]}
+
+
 @pytest.mark.slow
 def test_a_notebook_too_slow_in_all_gets_a_grade_within_the_total_time_limit(notebook: Notebook,
                                                                               tmp_path: Path) -> None:
     """Every call is within the call time limit (2 s); together they are past the total one."""
     cells = ["import time", "def add(a, b):\n    time.sleep(1)\n    return a + b",
              "def square(x):\n    return x * x", "def halve(x):\n    return x / 2"]
-    result = check(str(notebook(cells)), "--assignment", str(TINY), "--limit", "total_timeout=1.5",
-                   "--json", str(tmp_path / "g.json"))
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    grade = json.loads((tmp_path / "g.json").read_text())
-    messages = {t["name"].split("::")[1]: t["message"] for q in grade["questions"] for t in q["tests"]}
+    grade, messages = graded_losing_points(notebook(cells), TINY, tmp_path, "--limit", "total_timeout=1.5")
     spent = "the notebook's code used up the total time limit (1.5 s)"
     assert messages == {"test_add": "",  # 1 s in
                         "test_add_floats": f"`add` did not return: {spent}",  # stopped at 1.5 s
@@ -191,11 +197,7 @@ def test_a_check_too_costly_is_stopped_and_graded_not_the_grader_held(notebook: 
     assignment = tmp_path / "tiny"
     shutil.copytree(TINY, assignment)
     (assignment / "tests" / "test_z_slow.py").write_text(SLOW_CHECKS)
-    result = check(str(notebook(TINY_CORRECT)), "--assignment", str(assignment), "--limit", "tests_cpu_time=1",
-                   "--json", str(tmp_path / "g.json"))
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    grade = json.loads((tmp_path / "g.json").read_text())
-    messages = {t["name"].split("::")[1]: t["message"] for q in grade["questions"] for t in q["tests"]}
+    grade, messages = graded_losing_points(notebook(TINY_CORRECT), assignment, tmp_path, "--limit", "tests_cpu_time=1")
     spent = "the tests' own work used up its CPU time (1 s in one grading)"
     assert messages == {"test_add": "", "test_add_floats": "", "test_square": "", "test_halve": "",
                         "test_z_add_checked_at_a_cost_the_value_decides": f"stopped: {spent}",
