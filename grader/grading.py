@@ -137,7 +137,7 @@ def build_plugin(job: Job, submission: LazySubmission,
     """The plugin for a job: the lazy submission and, with solutions, the reference."""
     hidden = [job.solutions.hidden_tests] if job.solutions else []
     return GradingPlugin(job.assignment.questions, submission, reference, hidden, test_roots(job),
-                         job.limits.tests_cpu_time)
+                         tests_cpu_time=job.limits.tests_cpu_time)
 
 
 def test_roots(job: Job) -> list[Path]:
@@ -198,12 +198,10 @@ def build_grade(job: Job, plugin: GradingPlugin, outcomes: list[CellOutcome], se
         warnings.append(f"{len(plugin.unmarked)} test(s) without a question marker were not graded")
     if session.restarts:
         warnings.append(f"the notebook's process was restarted {session.restarts} time(s) after a crash or time-out")
-    if plugin.tests_cpu_time is not None and plugin.tests_cpu_used >= plugin.tests_cpu_time:
-        warnings.append(f"the tests' own work used up its CPU time ({plugin.tests_cpu_time:g} s): "
-                        "the test running then was stopped and the rest were not run")
+    if plugin.out_of_time:
+        warnings.append(f"{plugin.out_of_time_text()}: the test running then was stopped and the rest were not run")
     if session.out_of_time:
-        warnings.append(f"the notebook's code used up the total time limit ({session.limits.total_timeout:g} s): "
-                        "what was still to run was not run, and its tests failed")
+        warnings.append(f"{session.out_of_time_text()}: what was still to run was not run, and its tests failed")
     numbers = job.notebook.cell_numbers
     cell_errors = tuple(
         CellError(numbers[o.index], o.ename, o.evalue, o.traceback) for o in outcomes if o.status != "ok"

@@ -113,7 +113,8 @@ class GradingPlugin:
         reference: Callable[[], types.SimpleNamespace] | None,
         hidden_roots: Iterable[Path] = (),
         test_roots: Iterable[Path] = (),
-        tests_cpu_time: float | None = None,
+        *,
+        tests_cpu_time: float,
     ) -> None:
         self.questions = tuple(questions)
         self._submission_factory = submission
@@ -126,7 +127,7 @@ class GradingPlugin:
         self.collection_errors: list[str] = []
         self.sandbox_error: SandboxError | None = None
         self._files: dict[str, tuple[str | None, Visibility]] = {}  # test file -> (name, visibility)
-        self.tests_cpu_time = tests_cpu_time  # None: no limit
+        self.tests_cpu_time = tests_cpu_time
         self.tests_cpu_used = 0.0
 
     def open_submission(self) -> Submission:
@@ -184,17 +185,23 @@ class GradingPlugin:
         if report.failed:
             self.collection_errors.append(f"{report.nodeid or 'collection'}: {_first_line(str(report.longrepr))}")
 
+    @property
+    def out_of_time(self) -> bool:
+        """Whether the tests' own work has used up its CPU time."""
+        return self.tests_cpu_used >= self.tests_cpu_time
+
+    def out_of_time_text(self) -> str:
+        """What running out of the tests' CPU time did, as students read it."""
+        return f"the tests' own work used up its CPU time ({self.tests_cpu_time:g} s in one grading)"
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
         """Run the test within what is left of the tests' CPU time (all of it is the grader's)."""
-        if self.tests_cpu_time is None:
-            return (yield)
-        spent = f"the tests' own work used up its CPU time ({self.tests_cpu_time:g} s in one grading)"
-        if self.tests_cpu_used >= self.tests_cpu_time:
-            raise TestsOutOfTime(f"not run: {spent}")
+        if self.out_of_time:
+            raise TestsOutOfTime(f"not run: {self.out_of_time_text()}")
         start = time.process_time()
         try:
-            with _cpu_alarm(self.tests_cpu_time - self.tests_cpu_used, f"stopped: {spent}"):
+            with _cpu_alarm(self.tests_cpu_time - self.tests_cpu_used, f"stopped: {self.out_of_time_text()}"):
                 return (yield)
         except TestsOutOfTime:
             self.tests_cpu_used = self.tests_cpu_time  # the timer's clock, not ours, says when

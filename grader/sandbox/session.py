@@ -96,7 +96,11 @@ class WorkerSession:
         self.sandbox: tuple[str, ...] = ()
         self._timeouts: dict[str, int] = {}  # calls per function that ran past the call time limit
         self._time_used = 0.0  # by the cells and calls, against the total time limit
-        self.out_of_time = False
+
+    @property
+    def out_of_time(self) -> bool:
+        """Whether the cells and calls have used up the total time limit."""
+        return self._time_used >= self.limits.total_timeout
 
     def __enter__(self) -> WorkerSession:
         return self
@@ -137,7 +141,8 @@ class WorkerSession:
         except _Died as died:
             return CellOutcome(index, "crashed", ename="WorkerDied", evalue=f"the notebook's process {died}")
         except _OutOfTime:
-            return CellOutcome(index, "timeout", ename="Timeout", evalue=f"the cell did not finish: {self._total()}")
+            return CellOutcome(index, "timeout", ename="Timeout",
+                               evalue=f"the cell did not finish: {self.out_of_time_text()}")
         status: CellStatus = "ok" if reply.get("status") == "ok" else "error"
         output, ename, evalue, traceback = (_text(reply.get(k)) for k in ("output", "ename", "evalue", "traceback"))
         if status == "error":
@@ -145,11 +150,11 @@ class WorkerSession:
         return CellOutcome(index, status, output, ename, evalue, traceback)
 
     def _ensure_worker(self) -> None:
-        """Start or replace the worker, replaying the cells that completed."""
+        """Start or replace the worker, replaying the cells that completed; none once the time is used up."""
+        if self.out_of_time:
+            raise _OutOfTime
         if self._ready:
             return
-        if self._spent():
-            raise _OutOfTime  # no new worker either
         if self.restarts >= MAX_RESTARTS:
             raise _Died(f"was restarted {MAX_RESTARTS} times; no more restarts")
         replay = [o.index for o in self._outcomes if o.status in ("ok", "error")]
@@ -187,18 +192,16 @@ class WorkerSession:
         except _Died as died:
             raise WorkerDied(f"`{name}` could not be called: the notebook's process {died}") from None
         except _OutOfTime:
-            raise TotalTimeout(f"`{name}` was not called: {self._total()}") from None
+            raise TotalTimeout(f"`{name}` was not called: {self.out_of_time_text()}") from None
         limit = f"the call time limit ({self.limits.call_timeout:g} s)"
         if self._timeouts.get(name, 0) >= TIMEOUTS_PER_FUNCTION:
             raise CallTimeout(f"`{name}` was not called: it already ran past {limit} "
                               f"{TIMEOUTS_PER_FUNCTION} times")
-        if self._spent():
-            raise TotalTimeout(f"`{name}` was not called: {self._total()}")
         message = {"op": "call", "name": name, "args": list(args), "kwargs": dict(kwargs or {}), "mode": mode}
         try:
             reply = self._request(message, self.limits.call_timeout)
         except _OutOfTime:
-            raise TotalTimeout(f"`{name}` did not return: {self._total()}") from None
+            raise TotalTimeout(f"`{name}` did not return: {self.out_of_time_text()}") from None
         except _Timeout:
             self._timeouts[name] = self._timeouts.get(name, 0) + 1
             raise CallTimeout(f"`{name}` did not return within {limit}") from None
@@ -232,13 +235,8 @@ class WorkerSession:
 
     # ------------------------------------------------------------------ wire
 
-    def _spent(self) -> bool:
-        """Whether the total time limit is used up."""
-        if self._time_used >= self.limits.total_timeout:
-            self.out_of_time = True
-        return self.out_of_time
-
-    def _total(self) -> str:
+    def out_of_time_text(self) -> str:
+        """What running out of the total time limit did, as students read it."""
         return f"the notebook's code used up the total time limit ({self.limits.total_timeout:g} s)"
 
     def _request(self, message: dict[str, Any], timeout: float, budgeted: bool = True) -> dict[str, Any]:
@@ -247,7 +245,7 @@ class WorkerSession:
         assert worker is not None
         cut = False
         if budgeted:
-            if self._spent():
+            if self.out_of_time:
                 raise _OutOfTime
             left = self.limits.total_timeout - self._time_used
             cut, timeout = left < timeout, min(timeout, left)
@@ -263,8 +261,7 @@ class WorkerSession:
                 self._receive(rid, time.monotonic() + self.limits.interrupt_grace)
             except (_Timeout, _Died):
                 self._discard_worker(killed_by_us=True)
-            if cut:
-                self.out_of_time = True
+            if cut:  # the time used, added below, reaches the total
                 raise _OutOfTime from None
             raise
         except (BrokenPipeError, TimeoutError) as exc:

@@ -6,6 +6,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -237,7 +238,7 @@ SLOW = ["import time\ndef slow():\n    time.sleep(1.5)\n    return 1\ndef add(a,
 
 def test_the_total_time_limit_stops_the_call_running_and_refuses_the_rest() -> None:
     """Calls each within the call time limit, but together past the total one (a class's slowest notebook)."""
-    limits = Limits(cell_timeout=3, call_timeout=2, interrupt_grace=2, total_timeout=4)
+    limits = replace(FAST, total_timeout=4)
     with WorkerSession(limits) as s:
         assert [o.status for o in s.run_notebook(SLOW)] == ["ok"]
         start = time.monotonic()
@@ -255,7 +256,7 @@ def test_the_total_time_limit_stops_the_call_running_and_refuses_the_rest() -> N
 
 
 def test_the_total_time_limit_covers_the_cells() -> None:
-    limits = Limits(cell_timeout=3, call_timeout=2, interrupt_grace=2, total_timeout=2)
+    limits = replace(FAST, total_timeout=2)
     with WorkerSession(limits) as s:
         s.run_notebook(["pass"])  # the worker has started (not the notebook's time, but this test's)
         start = time.monotonic()
@@ -266,7 +267,7 @@ def test_the_total_time_limit_covers_the_cells() -> None:
 
 
 def test_a_call_within_the_total_time_limit_keeps_its_own() -> None:
-    with WorkerSession(Limits(cell_timeout=3, call_timeout=2, interrupt_grace=2, total_timeout=60)) as s:
+    with WorkerSession(replace(FAST, total_timeout=60)) as s:
         s.run_notebook(CELLS)
         with pytest.raises(CallTimeout) as info:
             Submission(s).spin()
@@ -274,7 +275,7 @@ def test_a_call_within_the_total_time_limit_keeps_its_own() -> None:
 
 
 def test_the_grader_s_own_time_between_calls_is_not_the_notebook_s() -> None:
-    with WorkerSession(Limits(cell_timeout=3, call_timeout=2, interrupt_grace=2, total_timeout=1)) as s:
+    with WorkerSession(replace(FAST, total_timeout=1)) as s:
         s.run_notebook(CELLS)
         sub = Submission(s)
         assert sub.add(1, 2) == 3
