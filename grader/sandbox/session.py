@@ -7,10 +7,9 @@ interrupted (SIGINT, as Jupyter does), and killed if it does not answer within
 a grace period. The cells and calls of one session also share a total time
 limit, on the time they take added up (not the grader's own work between
 them): once it is used up, the cell or call running is stopped the same way
-and no other is sent. A worker
-that dies is replaced on the next request by a new one that replays the cells
-that completed before (skipping those that hung or killed it), so one bad call
-fails one test and the next test goes on.
+and no other is sent. A worker that dies is replaced on the next request by a
+new one that replays the cells that completed before (skipping those that hung
+or killed it), so one bad call fails one test and the next test goes on.
 """
 
 from __future__ import annotations
