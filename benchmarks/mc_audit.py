@@ -60,6 +60,7 @@ from grader import codec, samplers, torchexpr
 from grader.assignment import load_assignment
 from grader.checks.montecarlo import derive_seed
 from grader.errors import MissingFunction, StudentException
+from grader.limits import Limits
 from grader.plugin import ITEM_KEY, GradingPlugin, seed_for
 from grader.proxy import Submission
 from grader.reference import load_reference
@@ -189,7 +190,8 @@ class _Collector:
 
 def collect_items(folder: Path = HIDDEN_TESTS) -> list[pytest.Function]:
     """Every test item of a hidden-tests folder, collected by pytest with the grading plugin's markers and names."""
-    plugin = GradingPlugin(load_assignment(ASSIGNMENT).questions, _no_submission, None, [folder], [folder])
+    plugin = GradingPlugin(load_assignment(ASSIGNMENT).questions, _no_submission, None, [folder], [folder],
+                           tests_cpu_time=Limits().tests_cpu_time)  # as grading has (collection only: unused)
     collector = _Collector()
     args = [str(folder), "--collect-only", "-q", "-c", os.devnull, "--rootdir", str(folder),
             "--import-mode=importlib", "--disable-plugin-autoload", "-p", "no:cacheprovider", "-p", "no:warnings"]
