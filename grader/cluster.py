@@ -14,14 +14,6 @@ run or when the worker closes. Each slot runs :func:`grader.slots.slot_main`,
 as a local slot does, so a submission is graded exactly as ``grader grade``
 grades it locally, its worker sandboxed and forked from the slot's zygote.
 
-Slots are started with :mod:`subprocess`, not :mod:`multiprocessing`: Dask's
-nanny starts worker processes as daemonic (``distributed.worker.daemon``,
-default true), and multiprocessing refuses to start a child of a daemonic
-process. A subprocess is an ordinary child, whatever the worker's settings;
-the slot's end of a socket pair, passed as its only inherited descriptor,
-becomes the same :class:`multiprocessing.connection.Connection` a local slot
-is given.
-
 Tasks carry the notebook's bytes; the assignment and solutions folders travel
 as paths, which must exist on every worker.
 """
@@ -31,49 +23,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from multiprocessing.connection import Connection
 from typing import Any
 
 from distributed import Client, Future, WorkerPlugin, as_completed, get_worker
 
 from grader.errors import InputError
-from grader.slots import Outcome, Task
-
-# The slot's program: slot_main on the descriptor given as its argument.
-_SLOT_PROGRAM = ("import sys\nfrom multiprocessing.connection import Connection\nfrom grader.slots import slot_main\n"
-                 "slot_main(Connection(int(sys.argv[1])))")
+from grader.slots import Outcome, Slot, Task, stop_slots
 
 
 class SlotDied(RuntimeError):
     """The slot grading a task ended without a result (the client retries the task once)."""
-
-
-class _Slot:
-    """One slot process and the connection to it."""
-
-    def __init__(self) -> None:
-        ours, theirs = socket.socketpair()
-        with theirs:
-            self.popen = subprocess.Popen([sys.executable, "-c", _SLOT_PROGRAM, str(theirs.fileno())],
-                                          pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
-        self.conn = Connection(ours.detach())
-
-    def stop(self, deadline: float) -> None:
-        """Close the slot's connection (an idle slot then exits), wait until ``deadline``, then kill."""
-        self.conn.close()
-        try:
-            self.popen.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
 
 
 class _Slots:
@@ -82,15 +45,15 @@ class _Slots:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.closed = False
-        self.idle: list[_Slot] = []
-        self.busy: set[_Slot] = set()
+        self.idle: list[Slot] = []
+        self.busy: set[Slot] = set()
 
     def grade(self, task: Task) -> Outcome:
         """Grade ``task`` in a slot; :class:`SlotDied` if the slot ends first."""
         with self.lock:
             if self.closed:
                 raise SlotDied("the grading slots were stopped")
-            slot = self.idle.pop() if self.idle else _Slot()
+            slot = self.idle.pop() if self.idle else Slot()
             self.busy.add(slot)
         try:
             slot.conn.send(task)
@@ -99,7 +62,7 @@ class _Slots:
             with self.lock:
                 self.busy.discard(slot)
             slot.stop(deadline=time.monotonic() + 5)
-            raise SlotDied(f"the grading slot died (exit code {slot.popen.returncode})") from None
+            raise SlotDied(f"the grading slot died (exit code {slot.exit_code})") from None
         with self.lock:
             self.busy.discard(slot)
             keep = not self.closed
@@ -117,12 +80,7 @@ class _Slots:
             self.closed = True
             idle, busy = self.idle, list(self.busy)
             self.idle = []
-        deadline = time.monotonic() + 10
-        for slot in busy:
-            with contextlib.suppress(OSError):
-                slot.popen.send_signal(signal.SIGINT)
-        for slot in [*idle, *busy]:
-            slot.stop(deadline=deadline)
+        stop_slots(idle, busy)
 
 
 class SlotPlugin(WorkerPlugin):

@@ -1,7 +1,7 @@
 """Grading slots: long-lived processes that grade one submission after another.
 
-A slot is a fresh interpreter (multiprocessing's ``spawn``, never a fork of
-the command) that starts a :class:`~grader.sandbox.zygote.Zygote` first, then
+A slot is a fresh interpreter (a :class:`Slot`, never a fork of the command)
+that starts a :class:`~grader.sandbox.zygote.Zygote` first, then
 imports pytest, torch and sympy once, and grades each task it is sent exactly
 as ``grader check --solutions`` does (:func:`grader.grading.grade`), with the
 task's worker forked from the zygote: the imports and test modules are paid
@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import multiprocessing.connection
 import os
 import resource
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,11 @@ from grader.digests import digest_code, digest_suite, suite_paths
 from grader.errors import GraderError, InputError, SandboxError
 from grader.sandbox.launch import WorkerProcess, spawn_worker
 from grader.sandbox.zygote import Zygote
+
+# A slot's program: slot_main on the descriptor given as its first argument, with
+# the starting process's import path, given as the rest (as multiprocessing's spawn does).
+_SLOT_PROGRAM = ("import sys\nsys.path[:] = sys.argv[2:]\nfrom multiprocessing.connection import Connection\n"
+                 "from grader.slots import slot_main\nslot_main(Connection(int(sys.argv[1])))")
 
 
 @dataclass(frozen=True)
@@ -191,60 +197,83 @@ def run_local(tasks: Iterable[Task], jobs: int, on_outcome: Callable[[Outcome], 
     ``tasks`` is iterated as slots free up, at most one task ahead; a slot
     starts when a task finds none idle.
     """
-    context = multiprocessing.get_context("spawn")
     pending = TaskQueue(tasks)
     retried: set[str] = set()
-    busy: dict[multiprocessing.connection.Connection, tuple[Any, Task]] = {}
-    idle: list[tuple[Any, multiprocessing.connection.Connection]] = []
-
-    def start_slot() -> tuple[Any, multiprocessing.connection.Connection]:
-        ours, theirs = context.Pipe()
-        process = context.Process(target=slot_main, args=(theirs,), daemon=True)
-        process.start()
-        theirs.close()
-        return process, ours
-
+    busy: dict[multiprocessing.connection.Connection, tuple[Slot, Task]] = {}
+    idle: list[Slot] = []
     try:
         while busy or pending:
             while (idle or len(busy) < jobs) and pending:
-                process, conn = idle.pop() if idle else start_slot()
+                slot = idle.pop() if idle else Slot()
                 task = pending.pop()
-                conn.send(task)
-                busy[conn] = (process, task)
+                slot.conn.send(task)
+                busy[slot.conn] = (slot, task)
             for ready in multiprocessing.connection.wait(list(busy)):
                 assert isinstance(ready, multiprocessing.connection.Connection)
-                conn = ready
-                process, task = busy.pop(conn)
+                slot, task = busy.pop(ready)
                 try:
-                    outcome = conn.recv()
+                    outcome = ready.recv()
                 except (EOFError, OSError):
-                    conn.close()
-                    process.join(5)
+                    slot.stop(deadline=time.monotonic() + 5)
                     if task.student not in retried:
                         retried.add(task.student)
                         pending.retry(task)
                     else:
-                        on_outcome(Outcome(task.student, None, f"the grading slot died (exit code {process.exitcode})"))
+                        on_outcome(Outcome(task.student, None, f"the grading slot died (exit code {slot.exit_code})"))
                     continue
-                idle.append((process, conn))
+                idle.append(slot)
                 on_outcome(outcome)
     finally:
-        _stop([*idle, *((p, c) for c, (p, _) in busy.items())], interrupt=[p for p, _ in busy.values()])
+        stop_slots(idle, [slot for slot, _ in busy.values()])
 
 
-def _stop(slots: list[tuple[Any, multiprocessing.connection.Connection]], interrupt: list[Any]) -> None:
-    """Stop every slot: SIGINT to those still grading (they record nothing), then close and wait.
+class Slot:
+    """One slot process, running :func:`slot_main`, and the connection to it.
 
-    A slot then stops its worker and its zygote and exits.
+    Started with :mod:`subprocess`, not :mod:`multiprocessing`, so that a Dask
+    worker can start one too: Dask's nanny starts worker processes as daemonic
+    (``distributed.worker.daemon``, default true), and multiprocessing refuses
+    to start a child of a daemonic process. The slot's end of a socket pair,
+    its only inherited descriptor, becomes its
+    :class:`multiprocessing.connection.Connection`.
     """
-    for process in interrupt:
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.popen = subprocess.Popen([sys.executable, "-c", _SLOT_PROGRAM, str(theirs.fileno()), *sys.path],
+                                          pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        self.conn = multiprocessing.connection.Connection(ours.detach())
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.popen.returncode
+
+    def interrupt(self) -> None:
+        """Stop the grading under way: the slot stops its worker and exits, recording nothing."""
         with contextlib.suppress(OSError):
-            os.kill(process.pid, signal.SIGINT)
-    for _, conn in slots:
-        conn.close()
+            self.popen.send_signal(signal.SIGINT)
+
+    def stop(self, deadline: float) -> None:
+        """Close the slot's connection (an idle slot then exits), wait until ``deadline``, then kill."""
+        self.conn.close()  # closing twice is harmless
+        try:
+            self.popen.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+
+
+def stop_slots(idle: Sequence[Slot], busy: Sequence[Slot]) -> None:
+    """Stop every slot: those still grading are interrupted (they record nothing); all have 10 s to exit, together.
+
+    A slot stops its worker and its zygote first, then exits.
+    """
+    for slot in busy:
+        slot.interrupt()
+    slots = [*idle, *busy]
+    for slot in slots:
+        slot.conn.close()  # all at once: they exit together
     deadline = time.monotonic() + 10
-    for process, _ in slots:
-        process.join(max(0.1, deadline - time.monotonic()))
-        if process.is_alive():
-            process.terminate()
-            process.join(5)
+    for slot in slots:
+        slot.stop(deadline)

@@ -73,3 +73,18 @@ def test_a_slot_grades_only_with_the_tests_and_code_the_command_started_with(tmp
 
     other = grade_task(same, code="f" * 64)
     assert other.grade is None and "grader is not the command's" in other.error
+
+
+@pytest.mark.slow
+def test_a_slot_imports_the_commands_grader_not_one_in_the_working_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slot starts with the command's import path, as multiprocessing's spawn gives a child: a ``python -c``
+    interpreter would put the working folder first, and a ``grader`` package there would be imported instead."""
+    content = write_notebook(tmp_path / "nb.ipynb", TINY_CORRECT).read_bytes()
+    (tmp_path / "grader").mkdir()
+    (tmp_path / "grader" / "__init__.py").write_text("raise ImportError('the working folder shadows the grader')\n")
+    monkeypatch.chdir(tmp_path)
+    outcomes: list[Outcome] = []
+    run_local([Task("s0", "nb.ipynb", content, str(TINY), str(TINY_SOLUTIONS), {"call_timeout": 2})], 1,
+              outcomes.append)
+    assert [(o.student, o.error, o.grade is not None and o.grade["score"]) for o in outcomes] == [("s0", "", 10)]
