@@ -1,5 +1,6 @@
 """Slots: tasks taken as slots free up (a class is not read into memory first); tasks refused when a slot's tests
-or grader differ from the command's."""
+or grader differ from the command's; a slot that dies replaced, its task retried once; the command's grader
+imported."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import slots
 from grader.assignment import find_solutions, load_assignment
 from grader.digests import digest_code, digest_suite, suite_paths
 from grader.slots import Outcome, Task, TaskQueue, grade_task, run_local
@@ -88,3 +90,28 @@ def test_a_slot_imports_the_commands_grader_not_one_in_the_working_folder(
     run_local([Task("s0", "nb.ipynb", content, str(TINY), str(TINY_SOLUTIONS), {"call_timeout": 2})], 1,
               outcomes.append)
     assert [(o.student, o.error, o.grade is not None and o.grade["score"]) for o in outcomes] == [("s0", "", 10)]
+
+
+@pytest.mark.slow
+def test_a_slot_that_dies_is_replaced_and_its_task_retried_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[slots.Slot] = []
+
+    class Counted(slots.Slot):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+
+    monkeypatch.setattr(slots, "Slot", Counted)
+    content = write_notebook(tmp_path / "nb.ipynb", TINY_CORRECT).read_bytes()
+    tasks = [Task("alice", "nb.ipynb", content, str(TINY), str(TINY_SOLUTIONS), {"call_timeout": 2}),
+             # a name no slot can write kills the slot (never a student's doing): the case of a dying slot
+             Task("zed", "no/such/folder.ipynb", content, str(TINY), str(TINY_SOLUTIONS)),
+             Task("bob", "nb.ipynb", content, str(TINY), str(TINY_SOLUTIONS), {"call_timeout": 2})]
+    outcomes: list[Outcome] = []
+    run_local(tasks, 1, outcomes.append)
+    assert [(o.student, o.grade is not None and o.grade["score"]) for o in outcomes] == [
+        ("alice", 10), ("zed", False), ("bob", 10)]
+    assert outcomes[1].error == "the grading slot died (exit code 1)"
+    assert len(started) == 3  # the first slot died with zed's task, its retry killed the second, bob had a third
+    assert all(slot.exit_code is not None for slot in started)  # none left running
