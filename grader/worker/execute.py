@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import io
+import os
+import subprocess
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from IPython.core.events import EventManager
 from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.text import LSString, SList
 from traitlets.config import Config
 
 
@@ -71,16 +75,71 @@ class _NoRedrawEvents(EventManager):
 
 
 class WorkerShell(InteractiveShell):
-    """IPython's shell with GUI event loops disabled: ``%matplotlib inline`` works headless."""
+    """IPython's shell with GUI event loops disabled (``%matplotlib inline`` works headless) and shell lines
+    (``!cmd``, ``x = !cmd``) run through pipes.
+
+    IPython runs shell lines in a pseudo-terminal (pexpect), and the sandbox
+    has none: a ``!pip install ...`` line failed with "out of pty devices" and
+    stopped its cell, so a function defined below it was lost. Jupyter runs it,
+    whatever its exit status, and so does this shell.
+    """
 
     def enable_gui(self, gui: str | None = None) -> None:
         """No event loop to integrate with: figures are drawn off screen."""
+
+    def system(self, cmd: str) -> None:
+        """``!cmd``: its output goes to the cell's; its exit status to ``_exit_code``, as in IPython."""
+        _no_background(cmd)
+        status = run_shell_line(self.var_expand(cmd, depth=1), sys.stdout)  # type: ignore[no-untyped-call,unused-ignore]
+        self._exited(cmd, status)
+
+    def getoutput(self, cmd: str, split: bool = True, depth: int = 0) -> SList | LSString:
+        """``x = !cmd`` and ``!!cmd``: the output (stdout and stderr) as IPython's list of lines, or string."""
+        out = io.StringIO()
+        _no_background(cmd)
+        status = run_shell_line(self.var_expand(cmd, depth=depth + 1), out)  # type: ignore[no-untyped-call,unused-ignore]
+        if self.system_raise_on_error:  # as IPython, which records the status then only
+            self._exited(cmd, status)
+        return SList(out.getvalue().splitlines()) if split else LSString(out.getvalue())
+
+    def _exited(self, cmd: str, status: int) -> None:
+        self.user_ns["_exit_code"] = status
+        if self.system_raise_on_error and status != 0:
+            raise subprocess.CalledProcessError(status, cmd)
 
     def init_events(self) -> None:
         super().init_events()  # type: ignore[no-untyped-call,unused-ignore]
         events = _NoRedrawEvents(self, list(self.events.callbacks))  # type: ignore[no-untyped-call,unused-ignore]
         events.callbacks = self.events.callbacks
         self.events = events
+
+
+def _no_background(cmd: str) -> None:
+    if cmd.rstrip().endswith("&"):  # as IPython: the cell could not read its output
+        raise OSError("Background processes not supported.")
+
+
+def run_shell_line(command: str, out: TextIO) -> int:
+    """Run ``command`` with ``/bin/sh``, no input, its output and errors into ``out`` as they come; its exit status.
+
+    An interruption (the cell's time limit) kills the shell on its way out.
+    What the command started stays in the worker's process group, to be
+    stopped with the worker.
+    """
+    process = subprocess.Popen(command, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    assert process.stdout is not None
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    try:
+        with process.stdout:
+            while chunk := os.read(process.stdout.fileno(), 65536):
+                out.write(decoder.decode(chunk))
+        out.write(decoder.decode(b"", final=True))
+        return process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            process.wait()
 
 
 def make_shell() -> InteractiveShell:

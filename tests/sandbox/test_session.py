@@ -179,6 +179,24 @@ def test_figures_are_closed_after_their_cell_and_never_drawn_for_nobody() -> Non
         assert sub.saved() is True  # the student's own savefig draws
 
 
+def test_shell_lines_run_as_in_jupyter_without_a_terminal() -> None:
+    """``!cmd`` runs whatever its exit status, and the cell goes on (IPython's own needs a terminal, which the
+    sandbox lacks: "out of pty devices" stopped the cell); ``x = !cmd`` captures; a hanging one is interrupted."""
+    cells = [
+        "!echo hello; echo oops >&2; exit 3\ndef status():\n    return _exit_code",
+        "lines = !printf 'a\\nb\\n'\ndef captured():\n    return list(lines)",
+        "!sleep 60",
+        "def alive():\n    return 1",
+    ]
+    with WorkerSession(FAST) as s:
+        outcomes = s.run_notebook(cells)
+        assert [o.status for o in outcomes] == ["ok", "ok", "timeout", "ok"]
+        assert outcomes[0].output == "hello\noops\n"
+        sub = Submission(s)
+        assert (sub.status(), sub.captured(), sub.alive()) == (3, ["a", "b"], 1)
+        assert s.restarts == 0  # the interrupted shell line did not cost the worker
+
+
 def test_close_leaves_no_process() -> None:
     with WorkerSession(FAST) as s:
         s.run_notebook(["import subprocess\np = subprocess.Popen(['sleep', '60'])"])
