@@ -88,24 +88,42 @@ def _values(function: Callable[[torch.Tensor], Any], grid: torch.Tensor) -> tupl
         raise
     except Exception as exc:  # noqa: BLE001 - the reference's failure is a note, not a failed grade
         return None, f"{type(exc).__name__}: {_first_line(str(exc))}"
-    try:
-        if isinstance(result, torch.Tensor):
-            if result.is_complex():
-                return None, "it returned complex numbers"
-            array = result.detach().to("cpu", torch.float64).numpy()  # bfloat16 has no numpy dtype
-        else:
-            array = np.asarray(result)
-            if np.iscomplexobj(array):
-                return None, "it returned complex numbers"
-            array = array.astype(np.float64, copy=False)
-    except (TypeError, ValueError, RuntimeError):
-        return None, f"it returned {type(result).__name__}, not numbers"
+    array = _floats(result)
+    if isinstance(array, str):
+        return None, array
     if array.shape != tuple(grid.shape):
         return None, f"for an input of shape {tuple(grid.shape)} it returned shape {array.shape}"
     values = finite_or_none(array.tolist())
     if all(v is None for v in values):
         return None, "no value on the interval is a finite number"
     return values, ""
+
+
+def _floats(result: Any) -> np.ndarray[Any, np.dtype[np.float64]] | str:
+    """A function's result as float64 values, or why it is not numbers.
+
+    Only numbers are converted: a student's value of another type (a sympy
+    expression arrives as one) is never asked for its ``float``, which may
+    not return; an integer too large for a float is infinite.
+    """
+    if isinstance(result, torch.Tensor):
+        if result.is_complex():
+            return "it returned complex numbers"
+        return result.detach().to("cpu", torch.float64).numpy()  # bfloat16 has no numpy dtype
+    if isinstance(result, np.ndarray) and result.dtype.kind in "biuf":
+        return result.astype(np.float64)
+    if isinstance(result, (list, tuple)) and all(isinstance(v, (int, float, np.integer, np.floating)) for v in result):
+        return np.array([_float(v) for v in result], dtype=np.float64)
+    if isinstance(result, np.ndarray) and result.dtype.kind == "c":
+        return "it returned complex numbers"
+    return f"it returned {type(result).__name__}, not numbers"
+
+
+def _float(value: int | float | np.integer[Any] | np.floating[Any]) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _minima(spec: FigureSpec, x: tuple[float, ...], series: Series) -> list[Marker]:
@@ -145,7 +163,7 @@ def _refine(x: tuple[float, ...], y: Values, i: int) -> tuple[float, float]:
             if curvature > 0:
                 shift = 0.5 * h * (y0 - y2) / curvature
                 vx = xi + shift
-                vy = yi - (y0 - y2) ** 2 / (8 * curvature)
+                vy = yi - (y0 - y2) * (y0 - y2) / (8 * curvature)  # overflows to inf, where ** raises
                 if abs(shift) <= h and math.isfinite(vx) and math.isfinite(vy):
                     return vx, vy
     return xi, yi

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sympy
 import torch
 
 from grader.assignment import FigureSpec, load_assignment
@@ -155,6 +156,9 @@ def test_after_a_time_out_or_a_crash_the_function_is_not_called_again(error: Exc
     (lambda x: x.to(torch.complex128), "complex"),
     (lambda x: x * math.nan, "no value on the interval is a finite number"),
     (lambda x: x.numpy().astype(complex), "complex"),
+    # Never asked for its float, which would not return (sympy evaluates 10**10**999 first).
+    (lambda x: sympy.sin(sympy.Pow(10, sympy.Integer(10) ** 999, evaluate=False), evaluate=False), "not numbers"),
+    (lambda x: [10**3999] * len(x), "no value on the interval is a finite number"),  # float() overflows
 ])
 def test_unusable_results_are_notes(result: Callable[..., Any], text: str) -> None:
     (risk,) = build({"f": result, "g": g}, RISK, reference=None)
@@ -175,6 +179,16 @@ def test_non_finite_values_become_gaps_and_json_stays_valid() -> None:
     text = grade_to_json(grade)
     data = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
     assert grade_from_dict(data) == grade
+
+
+def test_a_minimum_beside_a_huge_value_is_marked_without_overflow() -> None:
+    def spike(x: torch.Tensor) -> torch.Tensor:
+        y = torch.zeros_like(x)
+        y[50], y[49] = -1.0, 1e200  # the parabola's vertex overflows: the grid point stands
+        return y
+
+    (risk,) = build({"f": spike, "g": g}, RISK, reference=None)
+    assert (risk.markers[0].label, risk.markers[0].x, risk.markers[0].y) == ("min of f (yours)", risk.x[50], -1.0)
 
 
 def test_lists_numpy_and_low_precision_results_are_accepted() -> None:

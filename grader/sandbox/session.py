@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -230,7 +231,8 @@ class WorkerSession:
         value = reply.get("value")
         if not isinstance(value, dict):
             return {}
-        return {k: float(v) for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        return {k: float(v) for k, v in value.items()
+                if isinstance(k, str) and isinstance(v, float | int) and not isinstance(v, bool) and _fits_a_float(v)}
 
     # ------------------------------------------------------------------ wire
 
@@ -322,6 +324,11 @@ def _death_reason(code: int | None, memory_limit: int | None = None) -> str:
     except ValueError:
         name = f"signal {-code}"
     return reasons.get(-code, f"was killed by {name}")
+
+
+def _fits_a_float(value: int | float) -> bool:
+    """Whether ``float(value)`` works: a student's process may send an integer of any size."""
+    return isinstance(value, float) or abs(value) <= sys.float_info.max
 
 
 def _text(value: object, limit: int = 20_000) -> str:

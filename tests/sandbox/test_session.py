@@ -197,6 +197,14 @@ def test_shell_lines_run_as_in_jupyter_without_a_terminal() -> None:
         assert s.restarts == 0  # the interrupted shell line did not cost the worker
 
 
+def test_stats_keep_only_numbers_a_float_can_hold() -> None:
+    cells = ["import grader.worker.serve as serve\n"
+             "serve._stats = lambda: {'peak_rss_mib': 10**3999, 'cpu_seconds': 1.5, 'flag': True}"]
+    with WorkerSession(FAST) as s:
+        assert [o.status for o in s.run_notebook(cells)] == ["ok"]
+        assert s.stats() == {"cpu_seconds": 1.5}
+
+
 def test_close_leaves_no_process() -> None:
     with WorkerSession(FAST) as s:
         s.run_notebook(["import subprocess\np = subprocess.Popen(['sleep', '60'])"])
