@@ -9,6 +9,9 @@ chosen spectrum by the contract's rule; each spectrum keeps every eigenvalue
 at least a factor 2 away from ``+-tol``, far beyond the rounding of the
 matrix and of any eigenvalue solver (about 1e-16 of the largest eigenvalue in
 float64, 1e-6 in float32; float32 cases near ``tol`` use a ``tol`` of 1e-3).
+The contract's inequalities are strict (``lam > tol``, ``lam < -tol``): that
+is tested apart, on 2x2 diagonal matrices with an eigenvalue exactly at
+``+-tol``, where every eigenvalue method is exact (see ``AT_TOL``).
 """
 
 from __future__ import annotations
@@ -156,6 +159,35 @@ def test_diagonal_matrix(submission, name):
     spectrum, _ = SPECTRA[name]
     got = submission.classify_critical_point(torch.diag(torch.tensor(spectrum, dtype=torch.float64)))
     check_label(got, label(spectrum, 1e-6), f"classify_critical_point of a diagonal matrix [{name}]")
+
+
+# name -> (diagonal, tol or None for the default 1e-6): an eigenvalue exactly at
+# +-tol is not beyond it, so each of these is degenerate. The eigenvalues of
+# these diagonal matrices come out exactly whatever the method: LAPACK's
+# symmetric and general solvers leave a diagonal matrix as it is, and the 2x2
+# closed forms are exact too: (tr +- sqrt(tr**2 - 4 det)) / 2 gives
+# (2.5 +- 1.5) / 2, (1.5 +- 2.5) / 2, (-2.5 +- 1.5) / 2 and (2e-6 +- 0) / 2
+# (tr**2 = 4 * det to the last bit: both are 4 * fl(1e-6 * 1e-6)), and
+# (a + c) / 2 +- sqrt(((a - c) / 2)**2 + b**2) gives the same. (A small
+# eigenvalue beside a large one, say diag(1e-6, 2), would not be exact by
+# the first closed form: it cancels to 9.9999999992e-07.)
+AT_TOL: dict[str, tuple[tuple[float, ...], float | None]] = {
+    "positive_and_tol": ((0.5, 2.0), 0.5),
+    "positive_and_minus_tol": ((-0.5, 2.0), 0.5),
+    "negative_and_minus_tol": ((-0.5, -2.0), 0.5),
+    "both_at_the_default_tol": ((1e-6, 1e-6), None),
+}
+
+
+@pytest.mark.parametrize("name", list(AT_TOL))
+def test_eigenvalue_exactly_at_tol(submission, name):
+    """An eigenvalue equal to +-tol is neither > tol nor < -tol: such a point is degenerate."""
+    diagonal, tol = AT_TOL[name]
+    want = label(diagonal, 1e-6 if tol is None else tol)
+    assert want == "degenerate"
+    got = classify(submission, torch.diag(torch.tensor(diagonal, dtype=torch.float64)), tol)
+    check_label(got, want, f"classify_critical_point with an eigenvalue exactly at +-tol [{name}] "
+                           "(the contract's tests are lam > tol and lam < -tol, strict)")
 
 
 def test_matrix_not_modified(submission):

@@ -11,7 +11,8 @@ correct submission (``grader.checks.montecarlo``), and sample sizes come from
 
 ``eigenvalue_sign_fractions`` is deterministic: compared with exact counts on
 matrices of known spectrum and on random ones (every eigenvalue far from
-``+-tol`` compared to rounding). ``exact_sign_probabilities_2x2`` is compared
+``+-tol`` compared to rounding), and on diagonal matrices with eigenvalues
+exactly at ``+-tol`` (exact by any method), which count as zero. ``exact_sign_probabilities_2x2`` is compared
 exactly with an independent sympy enumeration; floats where a rational is
 asked for fail. The counterexample is checked exactly: a valid symmetric
 discrete law is one (see ``test_counterexample``).
@@ -20,6 +21,7 @@ discrete law is one (see ``test_counterexample``).
 from __future__ import annotations
 
 import itertools
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -147,15 +149,22 @@ def exact_fractions(matrices: torch.Tensor, tol: float) -> tuple[float, float, f
 
 
 def check_fractions(got: Any, want: tuple[float, float, float], what: str) -> None:
+    """Three finite numbers summing to 1, each within 1e-12 of the exact count's fraction.
+
+    The comparisons are written ``not (... <= tol)`` so that a NaN fails them
+    (``abs(nan - w) > tol`` is False, and a stub returning NaNs passed).
+    """
     if not (isinstance(got, (tuple, list)) and len(got) == 3):
         raise CheckFailure(f"{what} should be a tuple of three numbers")
     try:
         values = [float(v) for v in got]
     except (TypeError, ValueError):
         raise CheckFailure(f"{what} should be a tuple of three numbers") from None
-    if abs(sum(values) - 1) > 1e-9:
+    if not all(math.isfinite(v) for v in values):
+        raise CheckFailure(f"{what} should be three finite numbers, got {values}")
+    if not abs(sum(values) - 1) <= 1e-9:
         raise CheckFailure(f"{what}: the three fractions sum to {sum(values):.6g}, not 1")
-    if any(abs(v - w) > 1e-12 for v, w in zip(values, want, strict=True)):
+    if not all(abs(v - w) <= 1e-12 for v, w in zip(values, want, strict=True)):
         raise CheckFailure(f"{what}: the fractions are wrong")
 
 
@@ -187,6 +196,32 @@ def test_fractions_of_diagonal_matrices(submission: Any) -> None:
     # Eigenvalues 1, -1, 0, 2, -3, -4: two positive, three negative, one zero.
     check_fractions(submission.eigenvalue_sign_fractions(matrices), (2 / 6, 3 / 6, 1 / 6),
                     "eigenvalue_sign_fractions(diagonal matrices)")
+
+
+# tol -> diagonals: eigenvalues exactly at +-tol are within tol of zero, not
+# beyond it (the contract's "> tol" and "< -tol" are strict). Diagonal
+# matrices with these entries have exactly these eigenvalues by any method
+# (LAPACK leaves a diagonal matrix as it is); 0.5 is dyadic and 1e-9 is the
+# very float the default tol is.
+AT_TOL = {
+    0.5: [[0.5, -0.5, 1.0], [2.0, -2.0, 0.25], [0.5, 0.5, -0.75]],
+    None: [[1e-9, -1e-9, 1.0], [-1e-9, 0.0, -3.0]],
+}
+
+
+@FRACTIONS
+@pytest.mark.parametrize("tol", list(AT_TOL), ids=["tol_0.5", "default_tol"])
+def test_fractions_with_eigenvalues_exactly_at_tol(submission: Any, tol: float | None) -> None:
+    """An eigenvalue equal to +-tol is within tol of zero: it counts as zero, not as positive or negative."""
+    matrices = torch.diag_embed(torch.tensor(AT_TOL[tol], dtype=torch.float64))
+    lam = [v for row in AT_TOL[tol] for v in row]
+    limit = 1e-9 if tol is None else tol
+    pos, neg = sum(v > limit for v in lam), sum(v < -limit for v in lam)
+    want = (pos / len(lam), neg / len(lam), (len(lam) - pos - neg) / len(lam))
+    got = (submission.eigenvalue_sign_fractions(matrices) if tol is None
+           else submission.eigenvalue_sign_fractions(matrices, tol))
+    check_fractions(got, want, f"eigenvalue_sign_fractions(diagonal matrices, tol={limit:g}) with eigenvalues "
+                               "exactly at +-tol (within tol of zero)")
 
 
 @FRACTIONS
