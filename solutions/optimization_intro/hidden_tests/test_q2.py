@@ -7,7 +7,9 @@ random trigonometric mixes), which a student cannot hard-code. Every test
 function is checked with sympy to meet the contract's guarantees, with room
 to spare: its critical points (maxima too) are at least 0.05 apart and from
 the ends, with ``|f''| >= 0.1``; for the global minimum, the best candidate
-beats the next one by at least 1e-3. The expected minimisers are sympy's
+beats the next one by at least 1e-3. The ``NEAR_END`` cases put minima
+between 0.01 (the contract's least distance) and 0.1 from the ends, 0.02 at
+least, so that a search that skips a margin at the ends is caught. The expected minimisers are sympy's
 (dense scan of the exact derivative, refined at 50 digits); the tolerance is
 the contract's 1e-6.
 """
@@ -71,12 +73,23 @@ ENDPOINT: dict[str, tuple[sympy.Expr, float, float]] = {
     "maximum_inside": (-(X**2) + X / 10, -1.0, 1.0),
     "sine_left_end": (sympy.sin(3 * X) + X / 2, -2.2, 1.0),
 }
+# Minima 0.02 to 0.1 from an end (checked with separation 0.02, twice the
+# contract's 0.01): the polynomial with slope 10 (x - 0.97)(x + 0.2)(x + 0.96)
+# has minima at -0.96 and 0.97, the global one 0.03 from the right end;
+# sin(3x) + x/2 has minima at -0.5794 and 1.5150, 0.031 and 0.055 from the
+# ends, the global one at the left. Each global minimum beats the end beside
+# it by 0.004 or more (the curvature there is 9 to 23).
+NEAR_END_SLOPE = 10 * (X - sympy.Rational(97, 100)) * (X + sympy.Rational(1, 5)) * (X + sympy.Rational(24, 25))
+NEAR_END: dict[str, tuple[sympy.Expr, float, float]] = {
+    "polynomial_minima_near_both_ends": (sympy.expand(sympy.integrate(NEAR_END_SLOPE, X)), -1.0, 1.0),
+    "sine_minima_near_both_ends": (sympy.sin(3 * X) + X / 2, -0.61, 1.57),
+}
 SEEDS = (11, 12, 13, 14)
 
 
-def checked(expr: sympy.Expr, lo: float, hi: float) -> tuple[sympy.Expr, float, float]:
+def checked(expr: sympy.Expr, lo: float, hi: float, separation: float = 0.05) -> tuple[sympy.Expr, float, float]:
     """The case itself; RuntimeError if it breaks the guarantees (a bug in this file, not the student's)."""
-    problems = symbolic.contract_violations(expr, X, lo, hi, separation=0.05, curvature=0.1)
+    problems = symbolic.contract_violations(expr, X, lo, hi, separation=separation, curvature=0.1)
     if problems:
         raise RuntimeError(f"test function {expr} on ({lo}, {hi}) breaks the contract: {problems[0]}")
     return expr, lo, hi
@@ -119,6 +132,8 @@ def generated(name: str) -> tuple[sympy.Expr, float, float]:
         return random_polynomial(int(seed))
     if kind == "trig_mix":
         return random_trig_mix(int(seed))
+    if name in NEAR_END:
+        return checked(*NEAR_END[name], separation=0.02)
     return checked(*{**FIXED, **EMPTY, **ENDPOINT}[name])
 
 
@@ -137,7 +152,7 @@ def exact_answers(name: str) -> dict[str, Any]:
 
 RANDOM = [f"polynomial:{s}" for s in SEEDS] + [f"trig_mix:{s}" for s in SEEDS]
 # Generating and checking the cases with sympy takes about a second: done when the assignment is authored.
-EXACT = Oracle(__file__, "cases", exact_answers, [*FIXED, *EMPTY, *ENDPOINT, *RANDOM])
+EXACT = Oracle(__file__, "cases", exact_answers, [*FIXED, *EMPTY, *ENDPOINT, *NEAR_END, *RANDOM])
 
 
 @functools.cache
@@ -175,7 +190,7 @@ def check_minima(got: object, want: torch.Tensor, what: str) -> None:
 
 
 @LOCAL_MINIMA
-@pytest.mark.parametrize("name", [*FIXED, *RANDOM])
+@pytest.mark.parametrize("name", [*FIXED, *NEAR_END, *RANDOM])
 def test_local_minima(submission, name):
     expr, lo, hi = case(name)
     got = submission.local_minima(Elementwise(expr, X), lo, hi)
@@ -210,7 +225,8 @@ def check_global(got: object, want: tuple[float, float], what: str) -> None:
 
 @GLOBAL_MINIMUM
 @pytest.mark.parametrize("name", ["risk_narrow", "empirical_risk_chapter", "risk_chapter", "empirical_risk_wide",
-                                  "gaussian_wave", "log_sine", "atan_cos", "quartic_shifted", *ENDPOINT, *RANDOM])
+                                  "gaussian_wave", "log_sine", "atan_cos", "quartic_shifted", *ENDPOINT, *NEAR_END,
+                                  *RANDOM])
 def test_global_minimum(submission, name):
     expr, lo, hi = case(name)
     got = submission.global_minimum(Elementwise(expr, X), lo, hi)
