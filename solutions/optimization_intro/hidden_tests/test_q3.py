@@ -1,8 +1,9 @@
 """Hidden tests for q3: the Hessian, against ``sympy.hessian``.
 
-Polynomial, trigonometric and mixed functions of 1 to 4 variables, at
-several points (some seeded), in float64 and float32; the result's shape
-``(k, k)`` and dtype; the point left alone. The tolerance is relative to the
+Polynomial, trigonometric and mixed functions of 1 to 4 variables (an affine
+one, whose Hessian is zero, included), at several points (some seeded), in
+float64 and float32; the result's shape ``(k, k)`` and dtype; the point left
+alone. The tolerance is relative to the
 Hessian's largest entry: correct float64 autograd code errs by about 1e-16 of
 it, correct float32 code by about 1e-7 (measured: autograd.functional,
 torch.func.hessian, jacfwd(jacrev), nested autograd.grad loops).
@@ -59,6 +60,13 @@ CASES: dict[str, tuple[sympy.Expr, tuple[sympy.Symbol, ...], tuple[tuple[float, 
                  ((0.5, -0.5, 1.0, 2.0), (0.0, 0.0, 0.0, 0.0))),
     "four_poly": (random_polynomial(31), (x, y, z, w), ((1.0, -1.0, 0.5, 2.0), (0.25, 0.75, -1.5, -0.5))),
     "four_poly_b": (random_polynomial(32), (x, y, z, w), ((-1.0, 0.5, 0.5, 1.0),)),
+    # Valid fns whose gradient does not depend on x, everywhere or in one
+    # coordinate: the Hessian is zero, or zero in that row and column. For the
+    # affine one the gradient is a constant that does not require grad: a
+    # second autograd.grad of it raises unless the code sees that its row is 0
+    # (torch.autograd.functional.hessian and torch.func.hessian give zeros).
+    "affine": (2 * x - 3 * y + z / 2 + 1, (x, y, z), ((0.0, 0.0, 0.0), (1.5, -2.0, 0.25))),
+    "linear_in_y": (x**2 + 3 * y, (x, y), ((1.0, -1.0),)),
 }
 ITEMS = [(name, i) for name, (_, _, pts) in CASES.items() for i in range(len(pts))]
 SEEDED = [("three_trig", 100), ("four_mix", 101), ("four_poly", 102), ("rosenbrock", 103), ("exp_cos", 104)]
