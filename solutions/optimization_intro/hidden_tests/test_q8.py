@@ -352,12 +352,17 @@ def test_noise_is_fresh_at_every_step_and_coordinate(submission, seed):
 @PERTURBED
 @pytest.mark.montecarlo(alpha=0.0, catches=("noise_from_the_global_rng",))
 def test_same_seed_same_trajectory(submission, seed):
-    """The noise comes from the generator only: the same seed gives the same path, whatever ran in between."""
+    """The noise comes from the generator only: the same seed gives the same path, whatever ran in between.
+
+    What runs in between is perturbed_gradient_descent itself (another seed,
+    another shape): a call of another student function there would make this
+    part's points depend on that function.
+    """
     x0 = torch.tensor([0.5, 0.0], dtype=torch.float64)
     first = run(submission, SADDLE, (x, y), x0, 0.1, 0.05, 40, seed)
     first = check_trajectory(first, x0, 40, "perturbed_gradient_descent")
     run(submission, SADDLE, (x, y), x0, 0.1, 0.05, 40, seed + 1)
-    submission.saddle_escape_steps(0.5, 0.25)
+    run(submission, SQUARES, COORDS, torch.zeros(NOISE_DIM, dtype=torch.float64), 0.1, 0.3, 5, seed + 2)
     again = run(submission, SADDLE, (x, y), x0, 0.1, 0.05, 40, seed)
     if not (isinstance(again, torch.Tensor) and torch.equal(again, first)):
         raise CheckFailure("two calls with generators of the same seed gave different trajectories: "
@@ -373,6 +378,19 @@ def test_different_seeds_different_trajectories(submission, seed):
                               "perturbed_gradient_descent") for s in (seed, seed + 7)]
     if torch.equal(paths[0], paths[1]):
         raise CheckFailure("generators with different seeds gave the same trajectory: draw the noise from `generator`")
+
+
+@PERTURBED
+@pytest.mark.montecarlo(alpha=0.0, catches=())
+def test_input_not_modified(submission, seed):
+    """x0 is left as it was (the contract: functions do not modify their inputs), noise or not."""
+    x0 = torch.tensor([1.0, 0.5], dtype=torch.float64)
+    for noise_std in (0.0, 0.1):
+        got, (_, after, *_), _ = submission.perturbed_gradient_descent.with_args(
+            Vector(SADDLE, (x, y)), x0.clone(), 0.25, noise_std, 10, torch.Generator().manual_seed(seed))
+        check_trajectory(got, x0, 10, f"perturbed_gradient_descent with noise_std={noise_std}")
+        if not (isinstance(after, torch.Tensor) and after.dtype == x0.dtype and torch.equal(after, x0)):
+            raise CheckFailure("perturbed_gradient_descent modified x0 in place")
 
 
 @PERTURBED
