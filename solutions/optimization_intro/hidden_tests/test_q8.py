@@ -380,14 +380,15 @@ def test_different_seeds_different_trajectories(submission, seed):
         raise CheckFailure("generators with different seeds gave the same trajectory: draw the noise from `generator`")
 
 
+# Not a Monte-Carlo test: the verdict does not depend on the noise, so the
+# generator has a fixed seed rather than the `seed` fixture.
 @PERTURBED
-@pytest.mark.montecarlo(alpha=0.0, catches=())
-def test_input_not_modified(submission, seed):
+def test_input_not_modified(submission):
     """x0 is left as it was (the contract: functions do not modify their inputs), noise or not."""
     x0 = torch.tensor([1.0, 0.5], dtype=torch.float64)
     for noise_std in (0.0, 0.1):
         got, (_, after, *_), _ = submission.perturbed_gradient_descent.with_args(
-            Vector(SADDLE, (x, y)), x0.clone(), 0.25, noise_std, 10, torch.Generator().manual_seed(seed))
+            Vector(SADDLE, (x, y)), x0.clone(), 0.25, noise_std, 10, torch.Generator().manual_seed(8))
         check_trajectory(got, x0, 10, f"perturbed_gradient_descent with noise_std={noise_std}")
         if not (isinstance(after, torch.Tensor) and after.dtype == x0.dtype and torch.equal(after, x0)):
             raise CheckFailure("perturbed_gradient_descent modified x0 in place")
