@@ -120,6 +120,24 @@ MUTANTS: dict[str, tuple[str, str]] = {
             i = int(torch.argmin(values))
             return float(mins[i]), float(values[i])
     """)),
+    "local_minima_skips_a_margin_at_the_ends": ("local_minima", src("""
+        def _slope(fn, x):
+            x = x.detach().clone().requires_grad_(True)
+            (d,) = torch.autograd.grad(fn(x).sum(), x)
+            return d
+
+        def local_minima(fn, lo, hi):
+            lo, hi = float(lo) + 0.1, float(hi) - 0.1      # "keep away from the ends"
+            xs = torch.linspace(lo, hi, 30001, dtype=torch.float64)
+            d = _slope(fn, xs)
+            idx = torch.nonzero((d[:-1] < 0) & (d[1:] >= 0)).flatten()
+            a, b = xs[idx], xs[idx + 1]
+            for _ in range(80):
+                m = (a + b) / 2
+                neg = _slope(fn, m) < 0
+                a, b = torch.where(neg, m, a), torch.where(neg, b, m)
+            return ((a + b) / 2).to(torch.float64)
+    """)),
     # q3
     "hessian_is_the_gradient_outer_product": ("hessian", src("""
         def hessian(fn, x):
@@ -130,6 +148,14 @@ MUTANTS: dict[str, tuple[str, str]] = {
     "hessian_in_float64": ("hessian", src("""
         def hessian(fn, x):
             return torch.autograd.functional.hessian(fn, x.detach().double())
+    """)),
+    "hessian_raises_on_a_constant_gradient": ("hessian", src("""
+        def hessian(fn, x):
+            xr = x.detach().clone().requires_grad_(True)
+            (grad,) = torch.autograd.grad(fn(xr), xr, create_graph=True)
+            # grad[i] of an affine fn does not require grad: autograd.grad raises on it
+            rows = [torch.autograd.grad(grad[i], xr, retain_graph=True)[0] for i in range(xr.numel())]
+            return torch.stack(rows).detach()
     """)),
     # q4
     "classify_ignores_tol": ("classify_critical_point", src("""
@@ -153,6 +179,18 @@ MUTANTS: dict[str, tuple[str, str]] = {
             if (lam < -tol).all():
                 return 'maximum'
             return 'saddle'
+    """)),
+    "classify_counts_tol_as_beyond_it": ("classify_critical_point", src("""
+        def classify_critical_point(H, tol=1e-6):
+            lam = torch.linalg.eigvalsh(H.detach())
+            pos, neg = bool((lam >= tol).any()), bool((lam <= -tol).any())
+            if pos and neg:
+                return 'saddle'
+            if bool((lam >= tol).all()):
+                return 'minimum'
+            if bool((lam <= -tol).all()):
+                return 'maximum'
+            return 'degenerate'
     """)),
     # q5
     "derivative_by_finite_differences": ("derivative", src("""
@@ -232,8 +270,9 @@ MUTANT_NOTEBOOKS: dict[str, tuple[str, ...]] = {
                   "classify_ignores_tol", "derivative_by_finite_differences"),
     "mutants_2": ("f_float64_pi_tensor", "local_minima_includes_the_ends", "hessian_in_float64",
                   "classify_zero_before_saddle", "descent_without_row_0"),
-    "mutants_3": ("f_through_numpy", "global_minimum_ignores_the_ends", "derivative_in_float64"),
-    "mutants_4": ("g_forgets_pi", "descent_modifies_x0"),
+    "mutants_3": ("f_through_numpy", "global_minimum_ignores_the_ends", "hessian_raises_on_a_constant_gradient",
+                  "classify_counts_tol_as_beyond_it", "derivative_in_float64"),
+    "mutants_4": ("g_forgets_pi", "local_minima_skips_a_margin_at_the_ends", "descent_modifies_x0"),
 }
 
 # ---------------------------------------------------------------------- correct alternatives

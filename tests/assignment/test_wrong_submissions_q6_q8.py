@@ -112,6 +112,18 @@ MUTANTS: dict[str, tuple[str, str]] = {
         def num_equivalent_minima(d, sign_symmetry=False):
             return math.factorial(d)
     """)),
+    "equivalent_rounds_before_comparing": ("equivalent_parameterizations", src("""
+        def equivalent_parameterizations(params):
+            out, seen = [], set()
+            for perm in itertools.permutations(range(params['W1'].shape[0])):
+                new = permute_hidden(params, list(perm))
+                # units equal to 4 decimals taken for identical ones
+                key = tuple(round(v, 4) for k in ('W1', 'b1', 'w2') for v in new[k].reshape(-1).tolist())
+                if key not in seen:
+                    seen.add(key)
+                    out.append(new)
+            return out
+    """)),
     # q8
     "escape_with_floor": ("saddle_escape_steps", src("""
         def saddle_escape_steps(eps, lr):
@@ -174,6 +186,22 @@ MUTANTS: dict[str, tuple[str, str]] = {
                 rows.append((rows[-1] - lr * grad).detach())           # the noise scaled by lr
             return torch.stack(rows)
     """)),
+    "escape_not_implemented": ("saddle_escape_steps", src("""
+        def saddle_escape_steps(eps, lr):
+            raise NotImplementedError
+    """)),
+    "perturbed_modifies_x0": ("perturbed_gradient_descent", src("""
+        def perturbed_gradient_descent(fn, x0, lr, noise_std, num_steps, generator):
+            x = x0.detach()              # shares x0's memory: the in-place steps below change the caller's x0
+            rows = [x.clone()]
+            for _ in range(num_steps):
+                xr = x.clone().requires_grad_(True)
+                (grad,) = torch.autograd.grad(fn(xr), xr)
+                x -= lr * grad
+                x += noise_std * torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
+                rows.append(x.clone())
+            return torch.stack(rows)
+    """)),
     "noise_drawn_once_reused": ("perturbed_gradient_descent", src("""
         def perturbed_gradient_descent(fn, x0, lr, noise_std, num_steps, generator):
             noise = noise_std * torch.randn(x0.shape, generator=generator, dtype=x0.dtype)
@@ -186,7 +214,7 @@ MUTANTS: dict[str, tuple[str, str]] = {
     """)),
 }
 
-# Mutant notebooks: one q6 mutant and one q8 mutant each.
+# Mutant notebooks: at most one q6 mutant and one q8 mutant each.
 MUTANT_NOTEBOOKS: dict[str, tuple[str, ...]] = {
     "mutants_1": ("mlp_forward_with_sigmoid", "escape_with_floor"),
     "mutants_2": ("mlp_forward_without_b2", "escape_ignores_the_sign_of_eps"),
@@ -196,6 +224,9 @@ MUTANT_NOTEBOOKS: dict[str, tuple[str, ...]] = {
     "mutants_6": ("equivalent_misses_the_original", "noise_only_once"),
     "mutants_7": ("num_minima_as_a_float", "noise_on_the_gradient"),
     "mutants_8": ("num_minima_forgets_the_signs", "noise_drawn_once_reused"),
+    "mutants_9": ("equivalent_rounds_before_comparing", "perturbed_modifies_x0"),
+    # A stub saddle_escape_steps costs that part only (a perturbed_gradient_descent test once called it).
+    "mutants_10": ("escape_not_implemented",),
 }
 
 # ---------------------------------------------------------------------- a correct alternative

@@ -3,7 +3,8 @@
 Each notebook is the master with ONE q7 solution cell replaced. Mistakes the
 hidden tests must catch: the (A + A.T) / 2 shortcut, a non-symmetric matrix,
 the global random generator instead of ``generator``, fractions that ignore
-``tol``, floats where a Fraction is asked for, counting only one eigenvalue,
+``tol`` or count an eigenvalue at ``+-tol`` as beyond it, NaN fractions (NaN
+compares False with everything), floats where a Fraction is asked for, counting only one eigenvalue,
 and an asymmetric "counterexample".
 """
 
@@ -41,6 +42,17 @@ def eigenvalue_sign_fractions(matrices, tol=1e-9):
     pos, neg = int((lam > 0).sum()), int((lam < 0).sum())
     total = lam.numel()
     return pos / total, neg / total, (total - pos - neg) / total
+'''),
+    "counts_tol_as_beyond_it": ("q7-eigenvalue-sign-fractions", "eigenvalue_sign_fractions", '''
+def eigenvalue_sign_fractions(matrices, tol=1e-9):
+    lam = torch.linalg.eigvalsh(matrices.to(torch.float64))
+    pos, neg = int((lam >= tol).sum()), int((lam <= -tol).sum())
+    total = lam.numel()
+    return pos / total, neg / total, (total - pos - neg) / total
+'''),
+    "nan_fractions": ("q7-eigenvalue-sign-fractions", "eigenvalue_sign_fractions", '''
+def eigenvalue_sign_fractions(matrices, tol=1e-9):
+    return float("nan"), float("nan"), float("nan")
 '''),
     "float_probabilities": ("q7-exact-sign-probabilities-2x2", "exact_sign_probabilities_2x2", '''
 def exact_sign_probabilities_2x2(values, probs):
