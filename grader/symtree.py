@@ -36,6 +36,9 @@ CONSTANTS = ("pi", "E", "I", "oo", "zoo", "nan")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 _INT = re.compile(r"-?[0-9]{1,1000}\Z")
 MAX_DEPTH = 200
+# Nodes in one expression: no answer of an assignment needs more, and sympy's
+# printing of a wide sum costs time and memory quadratic in its terms.
+MAX_NODES = 2000
 
 
 def to_tree(expr: object) -> list[Any] | None:
@@ -75,6 +78,8 @@ def from_tree(tree: Any, depth: int = 0) -> Any:
     """Rebuild a sympy expression from a tree; ProtocolError if it is not well formed."""
     import sympy  # on first use: see the module docstring
 
+    if depth == 0 and _more_nodes_than(tree, MAX_NODES):
+        raise ProtocolError(f"expression of more than {MAX_NODES} nodes")
     if depth > MAX_DEPTH:
         raise ProtocolError("expression nested too deeply")
     if not isinstance(tree, list) or not tree or not isinstance(tree[0], str):
@@ -97,6 +102,19 @@ def from_tree(tree: Any, depth: int = 0) -> Any:
         children = [from_tree(a, depth + 1) for a in args]
         return getattr(sympy, name)(*children, evaluate=False)
     raise ProtocolError(f"expression node {name!r} is not allowed")
+
+
+def _more_nodes_than(tree: Any, limit: int) -> bool:
+    """Whether ``tree`` has more than ``limit`` nodes (lists), counted without recursion and no further."""
+    stack, count = [tree], 0
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            count += 1
+            if count > limit:
+                return True
+            stack.extend(node)
+    return False
 
 
 def _is_int(value: object) -> bool:

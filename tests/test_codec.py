@@ -16,7 +16,7 @@ import pytest
 import sympy
 import torch
 
-from grader import codec
+from grader import codec, symtree
 from grader.errors import ProtocolError
 
 
@@ -108,6 +108,16 @@ def test_sympy_expression_round_trips() -> None:
     x, y = sympy.symbols("x y")
     expr = sympy.Rational(1, 3) * x**2 + sympy.sin(sympy.pi * y) - sympy.exp(x)
     assert sympy.simplify(roundtrip(expr) - expr) == 0
+
+
+def test_a_sympy_expression_too_large_to_print_is_refused() -> None:
+    """A student's 30,000-term sum took gigabytes to print in a failing check's message; 2,000 nodes pass."""
+    def decoded(expr: sympy.Expr) -> Any:
+        return codec.decode(*codec.encode(expr))  # not through a pipe: the frame is larger than its buffer
+
+    assert decoded(sympy.Add(*sympy.symbols(f"s0:{symtree.MAX_NODES - 1}"), evaluate=False)).is_Add
+    with pytest.raises(ProtocolError, match="more than 2000 nodes"):
+        decoded(sympy.Add(*sympy.symbols("s0:30000"), evaluate=False))
 
 
 def test_unsupported_values_become_opaque_and_equal_nothing() -> None:
