@@ -30,6 +30,7 @@ class Limits:
     memory: int = 2 * 2**30
     cpu_time: int = 600
     file_size: int = 64 * 2**20
+    disk: int = 256 * 2**20  # all files in the working directory together (a tmpfs in the jail)
     open_files: int = 256
     processes: int = 64
     output: int = 10 * 2**20
@@ -40,6 +41,7 @@ class Limits:
             "GRADER_LIMIT_MEMORY": str(self.memory),
             "GRADER_LIMIT_CPU_TIME": str(self.cpu_time),
             "GRADER_LIMIT_FILE_SIZE": str(self.file_size),
+            "GRADER_LIMIT_DISK": str(self.disk),
             "GRADER_LIMIT_OPEN_FILES": str(self.open_files),
             "GRADER_LIMIT_PROCESSES": str(self.processes),
             "GRADER_LIMIT_OUTPUT": str(self.output),
@@ -66,6 +68,8 @@ class Limits:
             return f" (the memory limit is {format_size(self.memory)})"
         if "File too large" in evalue or "[Errno 27]" in evalue:
             return f" (the file size limit is {format_size(self.file_size)})"
+        if "No space left on device" in evalue or "[Errno 28]" in evalue:
+            return f" (the disk limit is {format_size(self.disk)}, all files together)"
         if "Too many open files" in evalue or "[Errno 24]" in evalue:
             return f" (the open files limit is {self.open_files})"
         if ename == "BlockingIOError" or "[Errno 11]" in evalue:

@@ -170,7 +170,8 @@ def prepare_worker(limits: Mapping[str, str], python: str = sys.executable,
         cgroups = create_worker_cgroups(int(env.get("GRADER_LIMIT_MEMORY", 2 * 2**30)),
                                         int(env.get("GRADER_LIMIT_PROCESSES", 64)))
         (base / "root").mkdir()
-        env[JAIL_VARIABLE] = jail_config(base / "root", workdir, python, cgroups)
+        env[JAIL_VARIABLE] = jail_config(base / "root", workdir, python, cgroups,
+                                         int(env.get("GRADER_LIMIT_DISK", 256 * 2**20)))
     return WorkerPlace(base, workdir, env, cgroups)
 
 
@@ -208,7 +209,7 @@ def spawn_worker(limits: Mapping[str, str], python: str = sys.executable,
 JAIL_VARIABLE = "GRADER_JAIL"
 
 
-def jail_config(root: Path, workdir: Path, python: str, cgroups: WorkerCgroups) -> str:
+def jail_config(root: Path, workdir: Path, python: str, cgroups: WorkerCgroups, disk: int) -> str:
     """The worker's jail configuration, as JSON (the format of ``grader.worker.jail.JailConfig``)."""
     package = Path(grader.__file__).resolve().parent
     project = package.parent
@@ -224,6 +225,7 @@ def jail_config(root: Path, workdir: Path, python: str, cgroups: WorkerCgroups) 
         # The worker's PYTHONPATH is the package's parent: the import system lists it (and sees only grader/).
         "listable": [str(project)],
         "cgroups": cgroups.procs_files(),
+        "disk": disk,
     })
 
 

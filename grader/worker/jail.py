@@ -32,6 +32,7 @@ import ctypes
 import errno
 import json
 import os
+import shutil
 import signal
 import struct
 import sys
@@ -79,10 +80,11 @@ class JailConfig:
     """What the grader tells the worker about its jail (sent as JSON in ``GRADER_JAIL``)."""
 
     root: str  # an empty directory to mount the new root on
-    workdir: str  # bound writable at the same path
+    workdir: str  # writable at the same path: a copy on a tmpfs of ``disk`` bytes, or bound if ``disk`` is 0
     readonly: Sequence[str] = ()  # bound read-only at the same path
     listable: Sequence[str] = ()  # directories on the way to a bound path that may be listed
     cgroups: Mapping[str, str] = field(default_factory=dict)  # hierarchy -> its cgroup.procs file
+    disk: int = 0
 
     @classmethod
     def from_json(cls, text: str) -> JailConfig:
@@ -93,12 +95,13 @@ class JailConfig:
         return cls(root=str(data["root"]), workdir=str(data["workdir"]),
                    readonly=[str(p) for p in data.get("readonly", [])],
                    listable=[str(p) for p in data.get("listable", [])],
-                   cgroups={str(k): str(v) for k, v in dict(data.get("cgroups", {})).items()})
+                   cgroups={str(k): str(v) for k, v in dict(data.get("cgroups", {})).items()},
+                   disk=int(data.get("disk", 0)))
 
     def to_json(self) -> str:
         """The config as the grader passes it to the worker."""
         return json.dumps({"root": self.root, "workdir": self.workdir, "readonly": list(self.readonly),
-                           "listable": list(self.listable), "cgroups": dict(self.cgroups)})
+                           "listable": list(self.listable), "cgroups": dict(self.cgroups), "disk": self.disk})
 
 
 # ------------------------------------------------------------------ system calls
@@ -204,7 +207,14 @@ def make_root(config: JailConfig, uid: int, gid: int) -> None:
     for path in [*SYSTEM_PATHS, *ETC_FILES, *config.readonly]:
         if os.path.lexists(path) and os.path.realpath(path) != os.path.realpath(root):
             _bind(root, path, listable, readonly=True)
-    _bind(root, config.workdir, listable, readonly=False)
+    if config.disk:
+        # Not the grader's disk: what the notebook writes, all files together, is held to ``disk`` bytes
+        # (in the memory group, like any tmpfs page). The grader's seeds (matplotlib's cache) are copied in.
+        work = _mkdirs(root, config.workdir, listable)
+        mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0755,size={config.disk}")
+        shutil.copytree(config.workdir, work, symlinks=True, dirs_exist_ok=True)
+    else:
+        _bind(root, config.workdir, listable, readonly=False)
     dev = _mkdirs(root, "/dev", ["/dev"])
     for name in DEVICES:
         with open(os.path.join(dev, name), "a"):

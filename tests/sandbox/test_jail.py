@@ -196,6 +196,22 @@ def test_a_submission_past_the_memory_limit_is_killed_and_the_grader_knows() -> 
     assert outcomes[1].status == "ok" and outcomes[1].output == "after\n"
 
 
+def test_the_working_directory_holds_the_disk_limit_all_files_together_and_not_on_the_graders_disk() -> None:
+    """Files of 6 MiB, under the 64 MiB file size limit, filled the grader's /tmp until the batch could not record."""
+    cells = ["import os\nfor i in range(3):\n"
+             "    with open(f'part{i}.bin', 'wb') as f:\n        f.write(b'x' * 6 * 2**20)",
+             "print(sorted(name for name in os.listdir('.') if name.endswith('.bin')))"]
+    with WorkerSession(Limits(cell_timeout=30, disk=16 * 2**20)) as s:
+        outcomes = s.run_notebook(cells)
+        need(s, "mountns")
+        assert s._worker is not None
+        on_the_host = sorted(path.name for path in s._worker.workdir.glob("*.bin"))
+    assert outcomes[0].status == "error" and outcomes[0].ename == "OSError", outcomes[0]
+    assert outcomes[0].evalue == "[Errno 28] No space left on device (the disk limit is 16 MiB, all files together)"
+    assert outcomes[1].output == "['part0.bin', 'part1.bin', 'part2.bin']\n"  # the third, cut short
+    assert on_the_host == []
+
+
 def test_isolation_can_be_turned_off() -> None:
     with WorkerSession(LIMITS, spawn=lambda env: spawn_worker(env, isolate=False)) as s:
         s.run_notebook(["x = 1"])
