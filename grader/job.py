@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment, Solutions, find_assignment, find_solutions
-from grader.errors import InputError
 from grader.limits import Limits
 from grader.notebook import Notebook, read_notebook, validate_notebook
 from grader.sandbox.launch import WorkerProcess, spawn_worker
@@ -52,12 +51,12 @@ def start_worker(job: Job) -> WorkerProcess:
     """The job's worker, started before the heavy imports, once the notebook passed its schema check.
 
     The worker imports torch while the check runs; a notebook that fails it
-    (InputError) leaves no worker behind.
+    (InputError), or Ctrl-C or a kill meanwhile, leaves no worker behind.
     """
     worker = spawn_worker(job.limits.to_env())
     try:
         validate_notebook(job.notebook)
-    except InputError:
+    except BaseException:
         worker.close()
         raise
     return worker

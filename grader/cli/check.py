@@ -78,16 +78,20 @@ def check(notebook: Path, assignment: str | None, solutions: Path | None, json_p
     sys.dont_write_bytecode = True  # grading writes nothing beside the tests
     job = prepare(notebook, assignment, solutions, parse_limits(limits), validate=False)
     worker = start_worker(job)
-    # Deferred on purpose: torch, sympy and pytest take seconds to import, and
-    # the worker started above imports its own copies meanwhile.
-    from rich.console import Console
+    try:
+        # Deferred on purpose: torch, sympy and pytest take seconds to import, and
+        # the worker started above imports its own copies meanwhile.
+        from rich.console import Console
 
-    from grader.grading import grade
-    from grader.reports.html import write_html
-    from grader.reports.json_report import write_json
-    from grader.reports.junit import write_junit
-    from grader.reports.markdown import write_markdown
-    from grader.reports.terminal import render_terminal
+        from grader.grading import grade
+        from grader.reports.html import write_html
+        from grader.reports.json_report import write_json
+        from grader.reports.junit import write_junit
+        from grader.reports.markdown import write_markdown
+        from grader.reports.terminal import render_terminal
+    except BaseException:  # Ctrl-C or a kill meanwhile: grade() would have stopped the worker
+        worker.close()
+        raise
 
     result = grade(job, worker)
     render_terminal(result, Console())

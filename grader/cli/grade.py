@@ -67,9 +67,8 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
 
     overrides = parse_limits(limits)
     run = _pool(jobs, dask_address)
-    # Ctrl-C or a kill stops the run cleanly: whatever was recorded stays, a rerun resumes.
+    # Ctrl-C or a kill (see grader.cli.main.run) stops the run cleanly: whatever was recorded stays, a rerun resumes.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupted)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -160,10 +159,6 @@ def _pool(jobs: int, dask_address: str | None) -> Callable[[Iterable[Task], Call
             raise
         raise InputError("--dask needs Dask's distributed package: pip install 'grader[dask]'") from None
     return lambda tasks, on_outcome: run_dask(tasks, dask_address, on_outcome)
-
-
-def _interrupted(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _zero(manifest: Assignment, student: str, why: str) -> Grade:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -241,6 +244,30 @@ def test_real_subprocess(notebook: Notebook) -> None:
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Score: 10 / 10" in proc.stdout and "only the public tests ran" in proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [0.0, 5.0], ids=["starting", "running-cells"])
+def test_a_killed_check_stops_its_worker_and_leaves_nothing_behind(tmp_path: Path, notebook: Notebook,
+                                                                   after: float) -> None:
+    """SIGTERM (a CI job's time-out) unwinds like Ctrl-C; before, the worker's folder and control groups stayed."""
+    path = notebook(["import time\ntime.sleep(60)", *TINY_CORRECT])
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "check", str(path), "--assignment", str(TINY)],
+                            env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while not list(temp.glob("grader-worker-*/work/worker-start.log")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the worker is starting
+    assert list(temp.glob("grader-worker-*")), "no worker started"
+    time.sleep(after)
+    groups = list(Path("/sys/fs/cgroup").rglob(f"grader-worker-{proc.pid}-*"))  # this check's worker's
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and err.strip() == "grader: interrupted", (proc.returncode, out, err)
+    assert list(temp.iterdir()) == []
+    assert not [group for group in groups if group.exists()]
 
 
 @pytest.mark.slow
