@@ -64,7 +64,7 @@ from grader.limits import Limits
 from grader.plugin import ITEM_KEY, GradingPlugin, seed_for
 from grader.proxy import Submission
 from grader.reference import load_reference
-from grader.sandbox.session import Mode
+from grader.sandbox.session import REPLY_EXTENSIONS, Mode
 
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = REPO / "assignments" / "optimization_intro"
@@ -246,7 +246,7 @@ class InProcess:
             value = _call(fn, mode, sent["args"], sent["kwargs"])
         except Exception as error:  # the worker turns any exception into a reply, the proxy into this
             raise StudentException(f"`{name}` raised {type(error).__name__}: {error}") from error
-        return _through_wire(value)
+        return _through_wire(value, REPLY_EXTENSIONS)  # as the session decodes replies
 
 
 def _call(fn: Callable[..., Any], mode: Mode, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -118,6 +118,19 @@ def parametrized(function: ast.FunctionDef) -> set[str]:
     return names
 
 
+def test_the_audit_decodes_a_reply_as_the_session_does(mc_audit: types.ModuleType) -> None:
+    """A test's ``with_args`` gets the generator it passed back; the audit's reply path refused it."""
+    import torch
+
+    def draw(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return torch.randn(2, generator=generator)
+
+    value, (_, generator), _ = mc_audit.InProcess({"draw": draw}).call(
+        "draw", (torch.zeros(2), torch.Generator().manual_seed(1)), None, "args")
+    assert isinstance(generator, torch.Generator)
+    assert torch.equal(value, torch.randn(2, generator=torch.Generator().manual_seed(1)))
+
+
 def test_random_tests_are_found() -> None:
     """The detector itself: fixtures, helpers through module functions, and parameters named like fixtures."""
     source = '''
