@@ -50,8 +50,9 @@ def expect_minima(got, want, what):
     expect(isinstance(got, torch.Tensor), f"{what} should be a torch.Tensor, got {type(got).__name__}")
     expect(got.dtype == torch.float64 and got.dim() == 1,
         f"{what} should be a 1-D float64 tensor, got {got.dtype} of shape {tuple(got.shape)}")
+    expect(got.numel() == len(want), f"{what}: expected {len(want)} minimisers, got {got.numel()}")
     values = got.tolist()
-    expect(len(values) == len(want) and all(abs(a - b) <= 1e-6 for a, b in zip(values, want, strict=True)),
+    expect(all(abs(a - b) <= 1e-6 for a, b in zip(values, want, strict=True)),
         f"{what}: expected {[round(v, 8) for v in want]}, got {values}")
 
 

@@ -34,8 +34,9 @@ def empirical_risk(v):
 def expect_close(got, want, what, tol=1e-12):
     """Fail with the values when ``got`` is not a tensor matching the float list ``want``."""
     expect(isinstance(got, torch.Tensor), f"{what} should be a torch.Tensor, got {type(got).__name__}")
+    expect(got.numel() == len(want), f"{what}: expected {len(want)} values, got shape {tuple(got.shape)}")
     got_list = got.reshape(-1).tolist()
-    ok = len(got_list) == len(want) and all(abs(a - b) <= tol for a, b in zip(got_list, want, strict=True))
+    ok = all(abs(a - b) <= tol for a, b in zip(got_list, want, strict=True))
     expect(ok, f"{what}: expected {[round(v, 6) for v in want]}, got {got_list}")
 
 
