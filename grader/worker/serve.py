@@ -126,7 +126,21 @@ def _value(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> A
 
 
 def _with_args(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
-    return (fn(*args, **kwargs), tuple(args), kwargs)
+    result = fn(*args, **kwargs)
+    return (result, tuple(_as_left(a) for a in args), {k: _as_left(v) for k, v in kwargs.items()})
+
+
+def _as_left(value: Any) -> Any:
+    """An argument as the function left it, as far as the wire can tell.
+
+    A tensor travels as its values, never as requiring grad: one that does now
+    (``x.requires_grad_()``, then ``backward`` filling ``x.grad``) was changed
+    in place by the function, and comes back as a note saying so, which no
+    check takes for the tensor it passed.
+    """
+    if isinstance(value, torch.Tensor) and (value.requires_grad or value.grad is not None):
+        return "a tensor the function set to require grad"
+    return value
 
 
 def _grad(fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:

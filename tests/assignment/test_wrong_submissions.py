@@ -157,6 +157,11 @@ MUTANTS: dict[str, tuple[str, str]] = {
             rows = [torch.autograd.grad(grad[i], xr, retain_graph=True)[0] for i in range(xr.numel())]
             return torch.stack(rows).detach()
     """)),
+    "hessian_sets_requires_grad_on_x": ("hessian", src("""
+        def hessian(fn, x):
+            x.requires_grad_(True)      # the caller's x: changed in place
+            return torch.autograd.functional.hessian(fn, x).to(x.dtype)
+    """)),
     # q4
     "classify_ignores_tol": ("classify_critical_point", src("""
         def classify_critical_point(H, tol=1e-6):
@@ -193,6 +198,12 @@ MUTANTS: dict[str, tuple[str, str]] = {
             return 'degenerate'
     """)),
     # q5
+    "derivative_backward_on_the_input": ("derivative", src("""
+        def derivative(fn, x):
+            x.requires_grad_(True)      # the caller's x: changed in place, and its .grad filled
+            fn(x).sum().backward()
+            return x.grad
+    """)),
     "derivative_by_finite_differences": ("derivative", src("""
         def derivative(fn, x):
             h = 1e-3
@@ -273,6 +284,7 @@ MUTANT_NOTEBOOKS: dict[str, tuple[str, ...]] = {
     "mutants_3": ("f_through_numpy", "global_minimum_ignores_the_ends", "hessian_raises_on_a_constant_gradient",
                   "classify_counts_tol_as_beyond_it", "derivative_in_float64"),
     "mutants_4": ("g_forgets_pi", "local_minima_skips_a_margin_at_the_ends", "descent_modifies_x0"),
+    "mutants_5": ("hessian_sets_requires_grad_on_x", "derivative_backward_on_the_input"),
 }
 
 # ---------------------------------------------------------------------- correct alternatives

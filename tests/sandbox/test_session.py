@@ -37,6 +37,7 @@ CELLS = [
     "def pickled():\n    return pickle.dumps({'a': 1})",
     "def shout():\n    print('x' * 50_000_000)\n    return 1",
     "def square_(x):\n    x.mul_(x)\n    return x",
+    "def grad_of_input(x):\n    x.requires_grad_(True)\n    (x * x).sum().backward()\n    return x.grad",
     "def garbage():\n    for fd in range(3, 64):\n        try:\n            os.write(fd, b'\\xff' * 64)\n"
     "        except OSError:\n            pass\n    return 1",
     "def count():\n    counter[0] += 1\n    return counter[0]",
@@ -115,6 +116,15 @@ def test_with_args_shows_in_place_modification(sub: Submission) -> None:
     result, args, _ = sub.square_.with_args(x)
     assert torch.equal(args[0], torch.tensor([4.0, 9.0])) and torch.equal(x, torch.tensor([2.0, 3.0]))
     assert torch.equal(result, torch.tensor([4.0, 9.0]))
+
+
+def test_with_args_shows_an_input_set_to_require_grad(sub: Submission) -> None:
+    """The wire carries values only: an input the function made require grad comes back as a note, not as itself."""
+    got, (after,), _ = sub.grad_of_input.with_args(torch.tensor([1.0, 2.0]))
+    assert torch.equal(got, torch.tensor([2.0, 4.0]))
+    assert after == "a tensor the function set to require grad"
+    got, (after,), _ = sub.square_.with_args(torch.tensor([3.0]))
+    assert torch.equal(after, torch.tensor([9.0]))  # values changed in place still come back as values
 
 
 def test_grad_mode(sub: Submission) -> None:
