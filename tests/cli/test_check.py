@@ -254,7 +254,8 @@ def test_a_killed_check_stops_its_worker_and_leaves_nothing_behind(tmp_path: Pat
     path = notebook(["import time\ntime.sleep(60)", *TINY_CORRECT])
     temp = tmp_path / "temp"
     temp.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "grader", "check", str(path), "--assignment", str(TINY)],
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "check", str(path), "--assignment", str(TINY),
+                             "--limit", "cell_timeout=60"],  # the tiny assignment's 3 s would end the cell first
                             env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     deadline = time.monotonic() + 60

@@ -16,7 +16,8 @@ from grader.sandbox.cgroups import WorkerCgroups
 
 
 def _readonly() -> list[str]:
-    return list(json.loads(launch.jail_config(Path("/r"), Path("/w"), sys.executable, WorkerCgroups()))["readonly"])
+    config = launch.jail_config(Path("/r"), Path("/w"), sys.executable, WorkerCgroups(), disk=2**20)
+    return list(json.loads(config)["readonly"])
 
 
 def test_installed_grader_sees_its_site_packages(monkeypatch: pytest.MonkeyPatch) -> None:
