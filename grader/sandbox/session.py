@@ -18,6 +18,7 @@ import contextlib
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -96,6 +97,10 @@ class WorkerSession:
         self.sandbox: tuple[str, ...] = ()
         self._timeouts: dict[str, int] = {}  # calls per function that ran past the call time limit
         self._time_used = 0.0  # by the cells and calls, against the total time limit
+        # start and close exclude each other: the notebook's cells may run in another thread
+        # (grader.grading.LazySubmission), which must not start a worker once the session is closed.
+        self._lifecycle = threading.Lock()
+        self._closed = False
 
     @property
     def out_of_time(self) -> bool:
@@ -109,17 +114,22 @@ class WorkerSession:
         self.close()
 
     def start(self) -> None:
-        """Start a worker now (it imports its libraries while the grader does too)."""
-        if self._worker is None:
-            self._worker = self._spawn(self.limits.to_env())
-        if self._reader is None:
-            self._reader = codec.FrameReader(self._worker.from_worker)
+        """Start a worker now (it imports its libraries while the grader does too); none once closed."""
+        with self._lifecycle:
+            if self._closed:
+                raise _Died("was stopped with the grading")
+            if self._worker is None:
+                self._worker = self._spawn(self.limits.to_env())
+            if self._reader is None:
+                self._reader = codec.FrameReader(self._worker.from_worker)
 
     def close(self) -> None:
-        """Stop the worker and remove its directory."""
-        if self._worker is not None:
-            self._worker.close()
-            self._worker, self._reader, self._ready = None, None, False
+        """Stop the worker and remove its directory; no worker starts after this."""
+        with self._lifecycle:
+            self._closed = True
+            if self._worker is not None:
+                self._worker.close()
+                self._worker, self._reader, self._ready = None, None, False
 
     # ------------------------------------------------------------------ cells
 

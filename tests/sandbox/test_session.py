@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from grader.codec import Opaque
 from grader.errors import CallTimeout, MissingFunction, SandboxError, StudentException, TotalTimeout, WorkerDied
 from grader.limits import Limits
 from grader.proxy import Submission
-from grader.sandbox.launch import spawn_worker
-from grader.sandbox.session import TIMEOUTS_PER_FUNCTION, WorkerSession
+from grader.sandbox.launch import WorkerProcess, spawn_worker
+from grader.sandbox.session import TIMEOUTS_PER_FUNCTION, CellOutcome, WorkerSession
 
 pytestmark = pytest.mark.slow
 
@@ -213,6 +214,31 @@ def test_stats_keep_only_numbers_a_float_can_hold() -> None:
     with WorkerSession(FAST) as s:
         assert [o.status for o in s.run_notebook(cells)] == ["ok"]
         assert s.stats() == {"cpu_seconds": 1.5}
+
+
+def test_no_worker_starts_after_close_even_from_the_thread_running_the_cells() -> None:
+    """Ctrl-C or a kill closes the session while another thread runs the notebook (as ``grade`` does): that thread
+    saw its worker die and started a new one for the next cell, which nothing then stopped (fresh-ci caught it)."""
+    started: list[WorkerProcess] = []
+
+    def spawn(env: Mapping[str, str]) -> WorkerProcess:
+        started.append(spawn_worker(env))
+        return started[-1]
+
+    session = WorkerSession(replace(FAST, cell_timeout=60), spawn=spawn)
+    outcomes: list[CellOutcome] = []
+    thread = threading.Thread(target=lambda: outcomes.extend(session.run_notebook(
+        ["import time\ntime.sleep(30)", "x = 1", "y = 2"])))
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not session._ready and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the first cell is running
+    session.close()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert len(started) == 1 and not started[0].workdir.exists()
+    assert [o.status for o in outcomes] == ["crashed"] * 3
 
 
 def test_close_leaves_no_process() -> None:
