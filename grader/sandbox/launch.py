@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Protocol
 
 import grader
+from grader.limits import Limits
 from grader.sandbox.cgroups import WorkerCgroups, create_worker_cgroups
 
 # Variables passed through unchanged: locating programs and libraries, and the
@@ -167,11 +168,12 @@ def prepare_worker(limits: Mapping[str, str], python: str = sys.executable,
     env = worker_environment(workdir, limits)
     cgroups = WorkerCgroups()
     if isolate and sys.platform.startswith("linux"):
-        cgroups = create_worker_cgroups(int(env.get("GRADER_LIMIT_MEMORY", 2 * 2**30)),
-                                        int(env.get("GRADER_LIMIT_PROCESSES", 64)))
+        defaults = Limits()  # for the limits ``limits`` leaves out
+        cgroups = create_worker_cgroups(int(env.get("GRADER_LIMIT_MEMORY", defaults.memory)),
+                                        int(env.get("GRADER_LIMIT_PROCESSES", defaults.processes)))
         (base / "root").mkdir()
         env[JAIL_VARIABLE] = jail_config(base / "root", workdir, python, cgroups,
-                                         int(env.get("GRADER_LIMIT_DISK", 256 * 2**20)))
+                                         int(env.get("GRADER_LIMIT_DISK", defaults.disk)))
     return WorkerPlace(base, workdir, env, cgroups)
 
 

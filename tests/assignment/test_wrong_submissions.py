@@ -47,6 +47,26 @@ PARTS = {
 
 # ---------------------------------------------------------------------- mutants: (function, source)
 
+# Two local_minima mutants share a correct core: the slope's sign changes on a grid, refined by bisection;
+# it returns the grid's slopes and the refined minimisers.
+BISECTED_MINIMA = src("""
+    def _slope(fn, x):
+        x = x.detach().clone().requires_grad_(True)
+        (d,) = torch.autograd.grad(fn(x).sum(), x)
+        return d
+
+    def _bisected_minima(fn, lo, hi):
+        xs = torch.linspace(lo, hi, 30001, dtype=torch.float64)
+        d = _slope(fn, xs)
+        idx = torch.nonzero((d[:-1] < 0) & (d[1:] >= 0)).flatten()
+        a, b = xs[idx], xs[idx + 1]
+        for _ in range(80):
+            m = (a + b) / 2
+            neg = _slope(fn, m) < 0
+            a, b = torch.where(neg, m, a), torch.where(neg, b, m)
+        return d, (a + b) / 2
+""") + "\n"
+
 MUTANTS: dict[str, tuple[str, str]] = {
     # q1
     "f_pi_as_3.14": ("f", src("""
@@ -87,23 +107,11 @@ MUTANTS: dict[str, tuple[str, str]] = {
                 a, b = (m, b) if d < 0 else (a, m)
             return torch.tensor([(a + b) / 2], dtype=torch.float64)
     """)),
-    "local_minima_includes_the_ends": ("local_minima", src("""
-        def _slope(fn, x):
-            x = x.detach().clone().requires_grad_(True)
-            (d,) = torch.autograd.grad(fn(x).sum(), x)
-            return d
-
+    "local_minima_includes_the_ends": ("local_minima", BISECTED_MINIMA + src("""
         def local_minima(fn, lo, hi):
             lo, hi = float(lo), float(hi)
-            xs = torch.linspace(lo, hi, 30001, dtype=torch.float64)
-            d = _slope(fn, xs)
-            idx = torch.nonzero((d[:-1] < 0) & (d[1:] >= 0)).flatten()
-            a, b = xs[idx], xs[idx + 1]
-            for _ in range(80):
-                m = (a + b) / 2
-                neg = _slope(fn, m) < 0
-                a, b = torch.where(neg, m, a), torch.where(neg, b, m)
-            found = [float(v) for v in (a + b) / 2]
+            d, roots = _bisected_minima(fn, lo, hi)
+            found = [float(v) for v in roots]
             if d[0] > 0:
                 found.insert(0, lo)      # "the function goes up from lo, so lo is a minimum"
             if d[-1] < 0:
@@ -120,23 +128,10 @@ MUTANTS: dict[str, tuple[str, str]] = {
             i = int(torch.argmin(values))
             return float(mins[i]), float(values[i])
     """)),
-    "local_minima_skips_a_margin_at_the_ends": ("local_minima", src("""
-        def _slope(fn, x):
-            x = x.detach().clone().requires_grad_(True)
-            (d,) = torch.autograd.grad(fn(x).sum(), x)
-            return d
-
+    "local_minima_skips_a_margin_at_the_ends": ("local_minima", BISECTED_MINIMA + src("""
         def local_minima(fn, lo, hi):
-            lo, hi = float(lo) + 0.1, float(hi) - 0.1      # "keep away from the ends"
-            xs = torch.linspace(lo, hi, 30001, dtype=torch.float64)
-            d = _slope(fn, xs)
-            idx = torch.nonzero((d[:-1] < 0) & (d[1:] >= 0)).flatten()
-            a, b = xs[idx], xs[idx + 1]
-            for _ in range(80):
-                m = (a + b) / 2
-                neg = _slope(fn, m) < 0
-                a, b = torch.where(neg, m, a), torch.where(neg, b, m)
-            return ((a + b) / 2).to(torch.float64)
+            _, roots = _bisected_minima(fn, float(lo) + 0.1, float(hi) - 0.1)      # "keep away from the ends"
+            return roots.to(torch.float64)
     """)),
     # q3
     "hessian_is_the_gradient_outer_product": ("hessian", src("""
