@@ -15,6 +15,7 @@ from grader.assignment import Assignment, Solutions, find_assignment, find_solut
 from grader.limits import Limits
 from grader.notebook import Notebook, read_notebook, validate_notebook
 from grader.sandbox.launch import WorkerProcess, spawn_worker
+from grader.sandbox.leftovers import remove_leftovers
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def start_worker(job: Job) -> WorkerProcess:
     The worker imports torch while the check runs; a notebook that fails it
     (InputError), or Ctrl-C or a kill meanwhile, leaves no worker behind.
     """
+    remove_leftovers()  # of graders killed outright earlier
     worker = spawn_worker(job.limits.to_env())
     try:
         validate_notebook(job.notebook)

@@ -36,6 +36,7 @@ from typing import Any
 from grader.digests import digest_code, digest_suite, suite_paths
 from grader.errors import GraderError, InputError, SandboxError
 from grader.sandbox.launch import WorkerProcess, spawn_worker
+from grader.sandbox.leftovers import folder_prefix, remove_leftovers
 from grader.sandbox.zygote import Zygote
 
 # A slot's program: slot_main on the descriptor given as its first argument, with
@@ -92,7 +93,7 @@ def grade_task(task: Task, spawn: Callable[[Mapping[str, str]], WorkerProcess] |
     if task.code and code is not None and code != task.code:
         return Outcome(task.student, None, "this machine's grader is not the command's (its code differs): "
                                            "install the same grader everywhere")
-    with tempfile.TemporaryDirectory(prefix="grader-task-") as folder:
+    with tempfile.TemporaryDirectory(prefix=folder_prefix("task")) as folder:
         path = Path(folder) / task.filename
         path.write_bytes(task.content)
         try:
@@ -118,6 +119,7 @@ def slot_main(conn: multiprocessing.connection.Connection) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     zygote: Zygote | None = None
     try:
+        remove_leftovers()  # of graders killed outright earlier
         code = digest_code()
         zygote = _start_zygote()
         while True:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+# The hierarchies a worker gets a group in, as named under CGROUP_ROOT.
+HIERARCHIES = ("memory", "pids", "unified")
 # The worker's runtime threads and its outer waiter count as tasks too.
 RUNTIME_TASKS = 16
 
@@ -80,21 +82,16 @@ class WorkerCgroups:
 
 def create_worker_cgroups(memory: int, processes: int, root: Path = CGROUP_ROOT) -> WorkerCgroups:
     """Create the groups this machine allows, with the limits set; possibly none."""
-    if not root.is_dir():
-        return WorkerCgroups()
     name = f"grader-worker-{os.getpid()}-{secrets.token_hex(4)}"
-    own = _own_groups()
     cgroups = WorkerCgroups()
     settings = {
         "memory": [("memory.limit_in_bytes", memory), ("memory.memsw.limit_in_bytes", memory)],
         "pids": [("pids.max", processes + RUNTIME_TASKS)],
         "unified": [],
     }
-    for hierarchy, values in settings.items():
-        key = "" if hierarchy == "unified" else hierarchy
-        if key not in own or not (root / hierarchy / "cgroup.procs").exists():
-            continue
-        path = root / hierarchy / own[key].lstrip("/") / name
+    for hierarchy, parent in group_parents(root).items():
+        values = settings[hierarchy]
+        path = parent / name
         try:
             path.mkdir()
         except OSError:
@@ -122,6 +119,19 @@ def _limit_is(path: Path, memory: int) -> bool:
         return int((path / "memory.limit_in_bytes").read_text()) <= memory
     except (OSError, ValueError):
         return False
+
+
+def group_parents(root: Path = CGROUP_ROOT) -> dict[str, Path]:
+    """Where workers' groups go: this process's own group in each hierarchy of :data:`HIERARCHIES` present here."""
+    if not root.is_dir():
+        return {}
+    own = _own_groups()
+    parents = {}
+    for hierarchy in HIERARCHIES:
+        key = "" if hierarchy == "unified" else hierarchy
+        if key in own and (root / hierarchy / "cgroup.procs").exists():
+            parents[hierarchy] = root / hierarchy / own[key].lstrip("/")
+    return parents
 
 
 def _own_groups() -> dict[str, str]:

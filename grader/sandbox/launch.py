@@ -35,6 +35,7 @@ from typing import Protocol
 import grader
 from grader.limits import Limits
 from grader.sandbox.cgroups import WorkerCgroups, create_worker_cgroups
+from grader.sandbox.leftovers import folder_prefix
 
 # Variables passed through unchanged: locating programs and libraries, and the
 # OpenBLAS settings some processors here need to compute correctly.
@@ -161,7 +162,7 @@ def prepare_worker(limits: Mapping[str, str], python: str = sys.executable,
     """
     if isolate is None:
         isolate = os.environ.get("GRADER_ISOLATION", "").lower() not in ("off", "0", "no")
-    base = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+    base = Path(tempfile.mkdtemp(prefix=folder_prefix("worker")))
     workdir = base / "work"
     workdir.mkdir()
     seed_matplotlib_cache(workdir / ".matplotlib")

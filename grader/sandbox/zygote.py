@@ -32,6 +32,7 @@ from pathlib import Path
 
 from grader.errors import SandboxError
 from grader.sandbox.launch import WorkerProcess, prepare_worker, seed_matplotlib_cache, worker_environment
+from grader.sandbox.leftovers import folder_prefix
 
 PR_SET_CHILD_SUBREAPER = 36
 REPLY_TIMEOUT = 60.0  # the first reply waits for the zygote's imports
@@ -86,7 +87,7 @@ class Zygote:
         _become_subreaper()
         self.python = python
         self.isolate = isolate
-        self.home = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
+        self.home = Path(tempfile.mkdtemp(prefix=folder_prefix("zygote")))
         seed_matplotlib_cache(self.home / ".matplotlib")  # the zygote imports pyplot: no font list rebuild
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log = open(self.home / "zygote.log", "wb")  # noqa: SIM115 - handed to the child

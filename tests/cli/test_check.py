@@ -272,6 +272,31 @@ def test_a_killed_check_stops_its_worker_and_leaves_nothing_behind(tmp_path: Pat
 
 
 @pytest.mark.slow
+def test_what_a_check_killed_outright_leaves_the_next_check_removes(tmp_path: Path, notebook: Notebook) -> None:
+    """SIGKILL (the OOM killer, ``kill -9``) cannot unwind; the next command clears the worker's folder and groups."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "check", str(notebook(["import time\ntime.sleep(60)"])),
+                             "--assignment", str(TINY), "--limit", "cell_timeout=60"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list(temp.glob("grader-worker-*/work/worker-start.log")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # the worker has joined its groups
+    proc.kill()
+    proc.wait()
+    folders = list(temp.glob("grader-worker-*"))
+    groups = list(Path("/sys/fs/cgroup").rglob(f"grader-worker-{proc.pid}-*"))
+    assert folders, "the killed check left no folder: nothing to test"
+    done = subprocess.run([sys.executable, "-m", "grader", "check", str(notebook(TINY_CORRECT)),
+                           "--assignment", str(TINY)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert list(temp.iterdir()) == []
+    assert not [group for group in groups if group.exists()]
+
+
+@pytest.mark.slow
 def test_quick_start_checks(tmp_path: Path) -> None:
     """The README's quick start: the reference passes with the hidden tests, the shipped stub fails."""
     repo = TINY.parents[2]
