@@ -8,8 +8,12 @@ Student ids come from names, as nbgrader and otter lay submissions out:
 - a zip file is unpacked into a folder of the output and read as a folder;
   a zip holding one notebook is that of the zip's name (``alice.zip``).
 
-Checkpoints and hidden folders are skipped. Two notebooks for one student are
-an error before anything is graded (which one would count?).
+Checkpoints and hidden folders are skipped. What names no submission (a path
+that does not exist, a file that is neither a notebook, a folder nor a zip)
+is an error before anything is graded: a typo in the command. What is wrong
+with one student's submission is that student's alone, reported and not
+graded, and the others are graded: two notebooks for one student (which one
+would count?), a zip that cannot be unpacked or holds no notebook.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.errors import InputError
 
-MAX_UNZIPPED = 512 * 2**20  # bytes unpacked from all zip files together
+MAX_UNZIPPED = 512 * 2**20  # bytes unpacked from one zip file
 
 
 @dataclass(frozen=True)
@@ -31,29 +35,53 @@ class Submission:
     path: Path
 
 
-def find_submissions(arguments: list[Path], unpack_to: Path) -> list[Submission]:
-    """The submissions under ``arguments``, sorted by student; InputError on a bad argument or clash."""
+@dataclass(frozen=True)
+class Unusable:
+    """A student's submission that cannot be graded as it is, and why."""
+
+    student: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the arguments hold: the submissions and the unusable ones, each sorted by student."""
+
+    submissions: list[Submission]
+    unusable: list[Unusable]
+
+
+def find_submissions(arguments: list[Path], unpack_to: Path) -> Found:
+    """The submissions under ``arguments``; InputError on an argument that names none."""
     found: list[Submission] = []
+    unusable: list[Unusable] = []
     for arg in arguments:
         if not arg.exists():
             raise InputError(f"no such file or folder: {arg}")
         if arg.is_dir():
             found += _in_folder(arg)
         elif arg.suffix == ".zip":
-            folder = _unzip(arg, unpack_to / arg.stem)
-            inside = _in_folder(folder)
+            try:
+                inside = _in_folder(_unzip(arg, unpack_to / arg.stem))
+            except InputError as error:
+                unusable.append(Unusable(arg.stem, str(error)))
+                continue
+            if not inside:
+                unusable.append(Unusable(arg.stem, f"{arg} holds no notebook"))
             found += [Submission(arg.stem, inside[0].path)] if len(inside) == 1 else inside
         elif arg.suffix == ".ipynb":
             found.append(Submission(arg.stem, arg))
         else:
             raise InputError(f"not a notebook, folder or zip file: {arg}")
-    by_student: dict[str, Submission] = {}
+    by_student: dict[str, list[Submission]] = {}
     for sub in found:
-        if sub.student in by_student:
-            other = by_student[sub.student].path
-            raise InputError(f"two notebooks for student {sub.student!r}: {other} and {sub.path}")
-        by_student[sub.student] = sub
-    return [by_student[s] for s in sorted(by_student)]
+        by_student.setdefault(sub.student, []).append(sub)
+    for student, subs in by_student.items():
+        if len(subs) > 1:
+            paths = " and ".join(str(sub.path) for sub in subs)
+            unusable.append(Unusable(student, f"{len(subs)} notebooks, {paths}: keep one"))
+    return Found([subs[0] for _, subs in sorted(by_student.items()) if len(subs) == 1],
+                 sorted(unusable, key=lambda u: u.student))
 
 
 def _in_folder(folder: Path) -> list[Submission]:

@@ -73,14 +73,17 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create {out}: {exc.strerror or exc}") from None
-    found = find_submissions(list(submissions), out / "unpacked")
+    everything = find_submissions(list(submissions), out / "unpacked")
+    found, unusable = everything.submissions, everything.unusable
     if students:
-        unknown = sorted(set(students) - {s.student for s in found})
+        unknown = sorted(set(students) - {s.student for s in [*found, *unusable]})
         if unknown:
             raise InputError(f"no submission for student(s) {', '.join(unknown)}")
         found = [s for s in found if s.student in students]
+        unusable = [u for u in unusable if u.student in students]
     if not found:
-        raise InputError("no notebooks found in " + ", ".join(map(str, submissions)))
+        why = f": {unusable[0].student}: {unusable[0].why}" if unusable else ""
+        raise InputError("no notebook to grade in " + ", ".join(map(str, submissions)) + why)
     manifest = find_assignment(found[0].path, assignment, _declared(found))
     sols = find_solutions(solutions, manifest)
     manifest.limits.updated(overrides)  # bad --limit values fail now, not in every slot
@@ -108,7 +111,7 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
         for student in sorted({sub.student for sub in found} - {sub.student for sub in to_grade}):
             if not (out / "grades" / f"{student}.json").exists():  # written when it was graded, unless removed since
                 write_outputs(student, latest[student])
-        progress = _Progress(len(to_grade), len(found) - len(to_grade), quiet=no_progress)
+        progress = _Progress(len(to_grade) + len(unusable), len(found) - len(to_grade), quiet=no_progress)
         memory: dict[str, float] = {}
 
         def tasks() -> Iterator[Task]:
@@ -136,6 +139,8 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
             progress.advance(outcome.student, result if outcome.grade is not None else None, outcome.error)
 
         with progress:
+            for problem in unusable:  # not recorded: the next run looks again
+                progress.advance(problem.student, None, problem.why)
             run(tasks(), record)
     progress.summary(memory, book.path)
     sys.exit(EXIT_OK if progress.errors == 0 else EXIT_FAILED)

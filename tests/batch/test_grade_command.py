@@ -132,3 +132,23 @@ def test_an_unreadable_notebook_stops_no_one(tmp_path: Path) -> None:
     assert [s for s, _ in records(out / "gradebook.sqlite")] == ["alice"]
     again = run_grade(subs, "--out", out)
     assert "graded 0, not graded 1, unchanged 1" in again.stderr, again.stderr
+
+
+def test_a_broken_zip_or_two_notebooks_stop_no_one(tmp_path: Path) -> None:
+    """One student's bad upload is reported, not graded, not recorded; before, it stopped the whole class."""
+    subs = tmp_path / "subs"
+    (subs / "bob").mkdir(parents=True)
+    write_notebook(subs / "alice.ipynb", TINY_CORRECT)
+    write_notebook(subs / "bob" / "assignment.ipynb", TINY_CORRECT)
+    write_notebook(subs / "bob" / "assignment-copy.ipynb", WRONG)
+    (tmp_path / "carol.zip").write_bytes(b"PK\x03\x04 not a zip file")
+    out = tmp_path / "out"
+    proc = run_grade(subs, tmp_path / "carol.zip", "--out", out)
+    assert proc.returncode == 1, proc.stderr
+    assert "bob: not graded: 2 notebooks" in proc.stderr and "keep one" in proc.stderr
+    assert "carol: not graded: cannot unpack" in proc.stderr and "Traceback" not in proc.stderr
+    assert "graded 1, not graded 2, unchanged 0" in proc.stderr
+    assert [s for s, _ in records(out / "gradebook.sqlite")] == ["alice"]
+    alone = run_grade(tmp_path / "carol.zip", "--out", out)
+    assert alone.returncode == 2 and alone.stderr.count("\n") == 1, alone.stderr
+    assert "no notebook to grade" in alone.stderr and "carol: cannot unpack" in alone.stderr
