@@ -76,7 +76,7 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
     everything = find_submissions(list(submissions), out / "unpacked")
     found, unusable = everything.submissions, everything.unusable
     if students:
-        unknown = sorted(set(students) - {s.student for s in [*found, *unusable]})
+        unknown = sorted(set(students) - {s.student for s in found} - {u.student for u in unusable})
         if unknown:
             raise InputError(f"no submission for student(s) {', '.join(unknown)}")
         found = [s for s in found if s.student in students]
