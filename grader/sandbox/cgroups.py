@@ -82,7 +82,7 @@ class WorkerCgroups:
 
 def create_worker_cgroups(memory: int, processes: int, root: Path = CGROUP_ROOT) -> WorkerCgroups:
     """Create the groups this machine allows, with the limits set; possibly none."""
-    name = f"grader-worker-{os.getpid()}-{secrets.token_hex(4)}"
+    name = f"grader-worker-{owner_tag()}-{secrets.token_hex(4)}"
     cgroups = WorkerCgroups()
     settings = {
         "memory": [("memory.limit_in_bytes", memory), ("memory.memsw.limit_in_bytes", memory)],
@@ -112,6 +112,19 @@ def create_worker_cgroups(memory: int, processes: int, root: Path = CGROUP_ROOT)
             continue
         cgroups.groups[hierarchy] = path
     return cgroups
+
+
+def owner_tag() -> str:
+    """``<pid>-<PID namespace>`` of this process, which the names of its workers' folders and groups carry.
+
+    The namespace (its inode, 0 where there is none to read) tells whether
+    a pid in a name can be looked up from here (:mod:`grader.sandbox.leftovers`).
+    """
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = 0
+    return f"{os.getpid()}-{namespace}"
 
 
 def _limit_is(path: Path, memory: int) -> bool:

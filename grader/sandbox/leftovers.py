@@ -5,14 +5,16 @@ groups removed. SIGKILL and the OOM killer do not unwind. The worker dies with
 its grader (its parent-death signal), but its folder in the temporary
 directory and its control groups stay, one set per submission being graded.
 
-Every folder and group a grader process makes is named after that process:
-``grader-worker-<pid>-...``, ``grader-zygote-<pid>-...`` and
-``grader-task-<pid>-...`` in the temporary directory, and
-``grader-worker-<pid>-...`` groups under the grader's own group. A command
-that starts workers first removes those whose process is gone (never a living
-one's: a pid that still exists, reused or not, keeps its leftovers until it
-ends). A group's remaining tasks are killed first, since a group must be empty
-to go. A folder something is mounted under is left alone.
+Every folder and group a grader process makes is named after that process,
+its pid and PID namespace (:func:`~grader.sandbox.cgroups.owner_tag`):
+``grader-worker-<pid>-<ns>-...``, ``grader-zygote-...`` and ``grader-task-...``
+in the temporary directory, and ``grader-worker-<pid>-<ns>-...`` groups under
+the grader's own group. A command that starts workers first removes those of
+its own namespace whose process is gone (never a living one's: a pid that
+still exists, reused or not, keeps its leftovers until it ends; nor those of
+a container sharing the temporary directory, whose pids mean other
+processes here). A group's remaining tasks are killed first, since a group
+must be empty to go. A folder something is mounted under is left alone.
 """
 
 from __future__ import annotations
@@ -26,16 +28,16 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from grader.sandbox.cgroups import CGROUP_ROOT, WorkerCgroups, group_parents
+from grader.sandbox.cgroups import CGROUP_ROOT, WorkerCgroups, group_parents, owner_tag
 
-_FOLDER = re.compile(r"grader-(?:worker|zygote|task)-(\d+)-")
-_GROUP = re.compile(r"grader-worker-(\d+)-")
+_FOLDER = re.compile(r"grader-(?:worker|zygote|task)-(\d+)-(\d+)-")
+_GROUP = re.compile(r"grader-worker-(\d+)-(\d+)-")
 _OCTAL = re.compile(r"\\([0-7]{3})")
 
 
 def folder_prefix(kind: str) -> str:
-    """The name a folder of this process starts with, for ``tempfile.mkdtemp``: ``grader-<kind>-<pid>-``."""
-    return f"grader-{kind}-{os.getpid()}-"
+    """The name a folder of this process starts with, for ``tempfile.mkdtemp``: ``grader-<kind>-<pid>-<ns>-``."""
+    return f"grader-{kind}-{owner_tag()}-"
 
 
 def remove_leftovers(temp: Path | None = None, cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
@@ -57,15 +59,17 @@ def remove_leftovers(temp: Path | None = None, cgroup_root: Path = CGROUP_ROOT) 
 
 
 def _named(folder: Path, pattern: re.Pattern[str]) -> Iterator[Path]:
-    """The directories in ``folder`` whose name matches ``pattern`` and whose process is gone."""
+    """The directories in ``folder`` whose name matches ``pattern`` and whose process, in our namespace, is gone."""
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return
+    namespace = owner_tag().split("-")[1]
     for entry in entries:
         match = pattern.match(entry.name)
         with contextlib.suppress(OSError):
-            if match and entry.is_dir(follow_symlinks=False) and _gone(int(match.group(1))):
+            if (match and match.group(2) == namespace and entry.is_dir(follow_symlinks=False)
+                    and _gone(int(match.group(1)))):
                 yield Path(entry.path)
 
 

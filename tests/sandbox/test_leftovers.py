@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.cgroups import group_parents
+from grader.sandbox.cgroups import group_parents, owner_tag
 from grader.sandbox.leftovers import folder_prefix, remove_leftovers
 
 
@@ -23,19 +23,21 @@ def gone_pid() -> int:
 
 def test_folders_of_gone_processes_go_and_the_living_ones_stay(tmp_path: Path) -> None:
     dead = gone_pid()
+    ns = owner_tag().split("-")[1]
     for kind in ("worker", "zygote", "task"):
-        (tmp_path / f"grader-{kind}-{dead}-x1" / "work").mkdir(parents=True)
-        (tmp_path / f"grader-{kind}-{dead}-x1" / "work" / "worker-output.log").write_text("output")
+        (tmp_path / f"grader-{kind}-{dead}-{ns}-x1" / "work").mkdir(parents=True)
+        (tmp_path / f"grader-{kind}-{dead}-{ns}-x1" / "work" / "worker-output.log").write_text("output")
     kept = [tmp_path / (folder_prefix("worker") + "mine"),  # this process's
-            tmp_path / "grader-worker-1-init",  # pid 1 lives
-            tmp_path / f"grader-notebook-{dead}-x",  # not a name the grader gives
-            tmp_path / f"grader-worker-{dead}"]  # nor this
+            tmp_path / f"grader-worker-1-{ns}-init",  # pid 1 lives
+            tmp_path / f"grader-worker-{dead}-{int(ns) + 1}-x1",  # another PID namespace's: its pid means another
+            tmp_path / f"grader-notebook-{dead}-{ns}-x",  # not a name the grader gives
+            tmp_path / f"grader-worker-{dead}-x"]  # nor this
     for path in kept:
         path.mkdir()
-    (tmp_path / f"grader-task-{dead}-file").write_text("a file, not a folder")
+    (tmp_path / f"grader-task-{dead}-{ns}-file").write_text("a file, not a folder")
     removed = remove_leftovers(tmp_path, cgroup_root=tmp_path / "no-cgroups")
-    assert sorted(p.name for p in removed) == [f"grader-{kind}-{dead}-x1" for kind in ("task", "worker", "zygote")]
-    assert sorted(tmp_path.iterdir()) == sorted([*kept, tmp_path / f"grader-task-{dead}-file"])
+    assert sorted(p.name for p in removed) == [f"grader-{kind}-{dead}-{ns}-x1" for kind in ("task", "worker", "zygote")]
+    assert sorted(tmp_path.iterdir()) == sorted([*kept, tmp_path / f"grader-task-{dead}-{ns}-file"])
 
 
 def test_a_folder_with_something_mounted_inside_is_left_alone(tmp_path: Path) -> None:
@@ -43,7 +45,7 @@ def test_a_folder_with_something_mounted_inside_is_left_alone(tmp_path: Path) ->
     if os.geteuid() != 0 or not Path("/proc/self/mountinfo").exists():
         pytest.skip("mounting needs root on Linux")
     dead = gone_pid()
-    leftover = tmp_path / f"grader-worker-{dead}-x1"
+    leftover = tmp_path / (folder_prefix("worker").replace(f"-{os.getpid()}-", f"-{dead}-") + "x1")
     inside = leftover / "root" / "data"
     inside.mkdir(parents=True)
     source = tmp_path / "precious"
