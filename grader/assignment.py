@@ -28,6 +28,7 @@ their points and the limits::
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ from grader.errors import InputError
 from grader.limits import Limits
 
 MANIFEST = "assignment.toml"
+# What a notebook may declare as its assignment: a folder's name, nothing that walks the file system.
+ASSIGNMENT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 Minima = Literal["none", "global", "local"]
 MAX_FIGURE_POINTS = 2000
 
@@ -168,30 +171,43 @@ def _questions(table: Any, path: Path, section: str) -> tuple[Question, ...]:
     return tuple(out)
 
 
-def find_assignment(notebook: Path, spec: str | None, declared: str | None) -> Assignment:
+def find_assignment(notebook: Path, spec: str | None, declared: str | None,
+                    solutions: Path | None = None) -> Assignment:
     """The assignment a notebook belongs to.
 
     ``spec`` (the ``--assignment`` option) is a folder or a name; else the
-    name ``declared`` in the notebook's metadata is looked up. A name is
-    looked for beside the notebook, then in ``assignments/<name>`` of the
-    notebook's folder, the current folder and their parents.
+    name ``declared`` in the notebook's metadata is looked up. A name is a
+    folder's name, never a path. Without ``solutions`` (a student checking
+    their own work) it is looked for beside the notebook, then in
+    ``assignments/<name>`` of the notebook's folder, the current folder and
+    their parents.
+
+    With ``solutions`` (grading with the hidden tests) the notebook's folder
+    is the student's, and so would be the tests found there, a
+    ``conftest.py`` included, run beside the hidden tests and the reference:
+    the assignment is then looked for only where the instructor put it,
+    ``<solutions>/<name>`` (the master folder) and ``assignments/<name>`` of
+    the current folder and its parents.
     """
     if spec is not None and Path(spec).is_dir():
         return load_assignment(Path(spec))
     name = spec or declared
     if name is None:
         beside = notebook.parent / MANIFEST
-        if beside.is_file():
+        if solutions is None and beside.is_file():
             return load_assignment(notebook.parent)
         raise InputError(
             f"{notebook} does not say which assignment it is (no grader metadata); pass --assignment NAME_OR_DIR"
         )
-    for folder in _candidates(notebook, name):
+    if not ASSIGNMENT_NAME.fullmatch(name):
+        raise InputError(f"{notebook} names its assignment {name[:80]!r}, which is not an assignment's name")
+    for folder in _candidates(notebook, name, solutions):
         if (folder / MANIFEST).is_file():
             assignment = load_assignment(folder)
             if assignment.name == name:
                 return assignment
-    raise InputError(f"assignment {name!r} not found near {notebook}; pass --assignment DIR")
+    where = f"in {solutions} or assignments/{name} here" if solutions is not None else f"near {notebook}"
+    raise InputError(f"assignment {name!r} not found {where}; pass --assignment DIR")
 
 
 def locate_assignment(name: str, start: Path) -> Assignment | None:
@@ -205,11 +221,22 @@ def locate_assignment(name: str, start: Path) -> Assignment | None:
     return None
 
 
-def _candidates(notebook: Path, name: str) -> list[Path]:
+def _candidates(notebook: Path, name: str, solutions: Path | None) -> list[Path]:
+    cwd = Path.cwd()
+    if solutions is not None:
+        return [solutions / name] + [d / "assignments" / name for d in (cwd, *cwd.parents)]
     found = [notebook.parent.resolve()]
-    for start in (notebook.parent.resolve(), Path.cwd()):
+    for start in (notebook.parent.resolve(), cwd):
         found += [d / "assignments" / name for d in (start, *start.parents)]
     return found
+
+
+def solution_names(root: Path) -> list[str]:
+    """The assignments ``root`` (a ``--solutions`` folder) holds solutions of: its folders with a master notebook."""
+    try:
+        return sorted(d.name for d in root.iterdir() if (d / "solution.ipynb").is_file())
+    except OSError:
+        return []
 
 
 def find_solutions(root: Path, assignment: Assignment) -> Solutions:

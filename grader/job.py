@@ -41,7 +41,7 @@ def prepare(notebook: Path, assignment: str | None = None, solutions: Path | Non
     :func:`grader.notebook.validate_notebook` (nbformat is slow to import).
     """
     nb = read_notebook(notebook, validate)
-    found = find_assignment(notebook, assignment, nb.assignment)
+    found = find_assignment(notebook, assignment, nb.assignment, solutions)
     sols = find_solutions(solutions, found) if solutions is not None else None
     job = Job(nb, found, sols, dict(limits or {}))
     job.limits  # noqa: B018 - check the overrides now, before anything starts

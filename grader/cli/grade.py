@@ -12,10 +12,12 @@ the same command resumes it. Per student it writes ``OUT/grades/ID.json``,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 import click
 from click.core import ParameterSource
 
-from grader.assignment import Assignment, find_assignment, find_solutions
+from grader.assignment import Assignment, find_assignment, find_solutions, solution_names
 from grader.cli.common import EXIT_FAILED, EXIT_OK, limit_option, one_line_errors, parse_limits
 from grader.digests import digest_code, digest_file, digest_suite, read_digested, suite_paths
 from grader.errors import InputError
@@ -84,7 +86,7 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
     if not found:
         why = f": {unusable[0].student}: {unusable[0].why}" if unusable else ""
         raise InputError("no notebook to grade in " + ", ".join(map(str, submissions)) + why)
-    manifest = find_assignment(found[0].path, assignment, _declared(found))
+    manifest = find_assignment(found[0].path, assignment, _declared(found, solutions), solutions)
     sols = find_solutions(solutions, manifest)
     manifest.limits.updated(overrides)  # bad --limit values fail now, not in every slot
     suite, code = digest_suite(suite_paths(manifest, sols)), digest_code()
@@ -174,14 +176,26 @@ def _zero(manifest: Assignment, student: str, why: str) -> Grade:
                  warnings=(f"not graded: {why}",))
 
 
-def _declared(found: list[Submission]) -> str | None:
-    """The assignment the first readable notebook declares in its metadata."""
+def _declared(found: list[Submission], solutions: Path) -> str | None:
+    """The assignment to grade when ``--assignment`` is not given.
+
+    The one the solutions folder holds, if it holds one; else the one most
+    notebooks declare in their metadata (so that one student's notebook
+    cannot choose for the class); InputError on a tie.
+    """
+    names = solution_names(solutions)
+    if len(names) == 1:
+        return names[0]
+    declared: Counter[str] = Counter()
     for sub in found:
-        try:
-            return read_notebook(sub.path, validate=False).assignment
-        except InputError:
-            continue
-    return None
+        with contextlib.suppress(InputError):
+            name = read_notebook(sub.path, validate=False).assignment
+            if name is not None:
+                declared[name] += 1
+    ranked = declared.most_common(2)
+    if len(ranked) == 2 and ranked[0][1] == ranked[1][1]:
+        raise InputError(f"as many notebooks declare {ranked[0][0]!r} as {ranked[1][0]!r}; pass --assignment NAME")
+    return ranked[0][0] if ranked else None
 
 
 class _Progress:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -152,3 +153,32 @@ def test_a_broken_zip_or_two_notebooks_stop_no_one(tmp_path: Path) -> None:
     alone = run_grade(tmp_path / "carol.zip", "--out", out)
     assert alone.returncode == 2 and alone.stderr.count("\n") == 1, alone.stderr
     assert "no notebook to grade" in alone.stderr and "carol: cannot unpack" in alone.stderr
+
+
+CHEAT = '''
+import pathlib
+
+def pytest_collection_modifyitems(session, config, items):
+    pathlib.Path(__file__).with_name("ran-in-the-grader").touch()
+    for item in items:
+        item.runtest = lambda: None  # every test passes
+'''
+
+
+def test_tests_beside_a_students_notebook_never_run(tmp_path: Path) -> None:
+    """A student folder is a copy of the assignment: its tests (a conftest.py too) used to grade the whole class."""
+    subs = tmp_path / "subs"
+    shutil.copytree(TINY, subs / "aaa")  # sorts first: its folder used to give the class its assignment
+    (subs / "aaa" / "tests" / "conftest.py").write_text(CHEAT)
+    write_notebook(subs / "aaa" / "tiny.ipynb", WRONG)
+    write_notebook(subs / "zed.ipynb", WRONG)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", str(subs), "--solutions", str(TINY_SOLUTIONS),
+                           "--out", str(out), "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert not (subs / "aaa" / "tests" / "ran-in-the-grader").exists()
+    assert dict(records(out / "gradebook.sqlite")) == {"aaa": 7.0, "zed": 7.0}
+    check = subprocess.run([sys.executable, "-m", "grader", "check", str(subs / "aaa" / "tiny.ipynb"),
+                            "--solutions", str(TINY_SOLUTIONS)], capture_output=True, text=True, timeout=300)
+    assert check.returncode == 1 and "Score: 7 / 10" in check.stdout, check.stdout + check.stderr
+    assert not (subs / "aaa" / "tests" / "ran-in-the-grader").exists()
