@@ -167,11 +167,19 @@ class _Encoder:
         tree = symtree.to_tree(obj)
         if tree is not None:
             return {"t": "sympy", "tree": tree}
-        # Subclasses of plain types (np.float64 is a float) travel as the plain value.
+        # Subclasses of plain types travel as the plain value: np.float64 is a float, a
+        # namedtuple or torch.Size a tuple, an OrderedDict (a state_dict()) a dict. Containers
+        # are read through their base type, not through methods the subclass may override.
         for base in (bool, int, float, complex, str):
             if isinstance(obj, base):
                 plain: object = base(obj)  # type: ignore[arg-type]
                 return self.encode(plain, depth + 1)
+        if isinstance(obj, dict):
+            return self.encode(dict(dict.items(obj)), depth + 1)
+        if isinstance(obj, list):
+            return self.encode(list(list.__iter__(obj)), depth + 1)
+        if isinstance(obj, tuple):
+            return self.encode(tuple(tuple.__iter__(obj)), depth + 1)
         return _opaque(obj)
 
     def tensor(self, t: torch.Tensor) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import io
 import json
 import os
@@ -9,7 +10,7 @@ import pickle
 import struct
 import time
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
@@ -95,6 +96,35 @@ def test_tensor_subclass_arrives_as_plain_tensor() -> None:
     back = roundtrip(torch.zeros(2).as_subclass(Rigged))
     assert type(back) is torch.Tensor
     assert not bool((back == torch.ones(2)).any())
+
+
+def test_container_subclasses_arrive_as_the_plain_container() -> None:
+    """A state_dict() (an OrderedDict), a namedtuple, torch.Size: the contract's dict and tuple, not opaque values."""
+    class Pair(NamedTuple):
+        a: float
+        b: float
+
+    back = roundtrip(collections.OrderedDict(W1=torch.ones(2), b2=1.5))
+    assert type(back) is dict and list(back) == ["W1", "b2"] and torch.equal(back["W1"], torch.ones(2))
+    assert type(roundtrip(Pair(1.0, 2.0))) is tuple and roundtrip(Pair(1.0, 2.0)) == (1.0, 2.0)
+    assert roundtrip(torch.Size([2, 3])) == (2, 3) and roundtrip(collections.defaultdict(int, a=1)) == {"a": 1}
+    assert isinstance(roundtrip(collections.OrderedDict({1: 2})), codec.Opaque)  # keys must still be str
+
+
+def test_container_subclasses_are_read_as_stored_not_as_their_methods_say() -> None:
+    class Lying(dict):  # type: ignore[type-arg]
+        def items(self) -> Any:
+            return [("answer", 42)]
+
+        def __iter__(self) -> Any:
+            return iter(["answer"])
+
+    class Longer(list):  # type: ignore[type-arg]
+        def __iter__(self) -> Any:
+            return iter(range(100))
+
+    assert roundtrip(Lying(x=1)) == {"x": 1}
+    assert roundtrip(Longer([1, 2])) == [1, 2]
 
 
 def test_numpy_arrays_and_scalars() -> None:

@@ -10,6 +10,8 @@ what comes before the first goes on top of it.
 - ``other_algorithms``: golden-section search then Newton, forward-mode dual numbers, permutation matrices.
 - ``sloppy_types``: float64 inside and casts back, lists turned into tensors, numpy scalars, float probabilities.
 - ``edge_returns``: non-contiguous and still-differentiable tensors returned, shapes given as lists.
+- ``subclass_containers``: a namedtuple, an ``nn.Module``'s ``state_dict()`` (an OrderedDict) and
+  ``typing.NamedTuple`` returned where the contract says tuple and dict (these came back as opaque values once).
 """
 
 from __future__ import annotations
