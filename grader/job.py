@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment, Solutions, find_assignment, find_solutions
+from grader.errors import InputError
 from grader.limits import Limits
 from grader.notebook import Notebook, read_notebook, validate_notebook
 from grader.sandbox.launch import WorkerProcess, spawn_worker
@@ -40,6 +41,8 @@ def prepare(notebook: Path, assignment: str | None = None, solutions: Path | Non
     ``validate=False`` leaves the schema check of an nbformat 4 file to
     :func:`grader.notebook.validate_notebook` (nbformat is slow to import).
     """
+    if solutions is not None and notebook.is_symlink():
+        raise InputError(f"{notebook} is a symbolic link: grade the file it points to, not a link to it")
     nb = read_notebook(notebook, validate)
     found = find_assignment(notebook, assignment, nb.assignment, solutions)
     sols = find_solutions(solutions, found) if solutions is not None else None

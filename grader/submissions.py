@@ -13,7 +13,9 @@ that does not exist, a file that is neither a notebook, a folder nor a zip)
 is an error before anything is graded: a typo in the command. What is wrong
 with one student's submission is that student's alone, reported and not
 graded, and the others are graded: two notebooks for one student (which one
-would count?), a zip that cannot be unpacked or holds no notebook.
+would count?), a zip that cannot be unpacked or holds no notebook. A notebook
+that is a symbolic link is never read (it could point at the reference); it
+is reported when the student has no other.
 """
 
 from __future__ import annotations
@@ -74,8 +76,15 @@ def find_submissions(arguments: list[Path], unpack_to: Path) -> Found:
         else:
             raise InputError(f"not a notebook, folder or zip file: {arg}")
     by_student: dict[str, list[Submission]] = {}
+    links: dict[str, Path] = {}
     for sub in found:
-        by_student.setdefault(sub.student, []).append(sub)
+        if sub.path.is_symlink():  # to the reference, say: a cloned repository may hold links
+            links.setdefault(sub.student, sub.path)
+        else:
+            by_student.setdefault(sub.student, []).append(sub)
+    for student, path in links.items():
+        if student not in by_student:
+            unusable.append(Unusable(student, f"{path} is a symbolic link, not a notebook of its own"))
     for student, subs in by_student.items():
         if len(subs) > 1:
             paths = " and ".join(str(sub.path) for sub in subs)

@@ -120,11 +120,11 @@ def test_bad_input_is_one_line(classroom: Path, arguments: list[str], message: s
 
 
 def test_an_unreadable_notebook_stops_no_one(tmp_path: Path) -> None:
-    """frank's notebook is a link to nowhere: he is reported, not graded, not recorded; alice is graded."""
+    """frank's "notebook" is a folder: he is reported, not graded, not recorded; alice is graded."""
     subs = tmp_path / "subs"
     subs.mkdir()
     write_notebook(subs / "alice.ipynb", TINY_CORRECT)
-    (subs / "frank.ipynb").symlink_to(tmp_path / "gone.ipynb")
+    (subs / "frank.ipynb").mkdir()
     out = tmp_path / "out"
     first = run_grade(subs, "--out", out)
     assert first.returncode == 1, first.stderr
@@ -182,3 +182,22 @@ def test_tests_beside_a_students_notebook_never_run(tmp_path: Path) -> None:
                             "--solutions", str(TINY_SOLUTIONS)], capture_output=True, text=True, timeout=300)
     assert check.returncode == 1 and "Score: 7 / 10" in check.stdout, check.stdout + check.stderr
     assert not (subs / "aaa" / "tests" / "ran-in-the-grader").exists()
+
+
+def test_a_notebook_that_is_a_link_is_never_read(tmp_path: Path) -> None:
+    """A cloned repository's link to the reference scored full marks and showed the model answers."""
+    subs = tmp_path / "subs"
+    (subs / "mallory").mkdir(parents=True)
+    (subs / "mallory" / "tiny.ipynb").symlink_to(TINY_SOLUTIONS / "tiny" / "solution.ipynb")
+    (subs / "bob").mkdir()
+    write_notebook(subs / "bob" / "tiny.ipynb", WRONG)
+    (subs / "bob" / "copy.ipynb").symlink_to(subs / "bob" / "tiny.ipynb")  # beside a real one: left out
+    out = tmp_path / "out"
+    proc = run_grade(subs, "--out", out)
+    assert proc.returncode == 1, proc.stderr
+    assert "mallory: not graded:" in proc.stderr and "is a symbolic link" in proc.stderr
+    assert "bob: not graded" not in proc.stderr
+    assert dict(records(out / "gradebook.sqlite")) == {"bob": 7.0}
+    check = subprocess.run([sys.executable, "-m", "grader", "check", str(subs / "mallory" / "tiny.ipynb"),
+                            "--solutions", str(TINY_SOLUTIONS)], capture_output=True, text=True, timeout=300)
+    assert check.returncode == 2 and "is a symbolic link" in check.stderr, check.stdout + check.stderr
