@@ -78,5 +78,12 @@ class CheckFailure(AssertionError):
     """A check helper found a wrong answer.
 
     Its message is written for the student and never holds the expected value
-    of a hidden test, so it is shown for hidden tests too.
+    of a hidden test, so it is shown for hidden tests too. ``detail`` says how
+    far the answer is from the expected one ("largest error 0.5") and is shown
+    with public tests only: beside a hidden test, a guess and its distance give
+    the expected value away in two or three submissions.
     """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(f"{message} ({detail})" if detail else message)
+        self.without_detail = message

@@ -297,6 +297,8 @@ def _message(error: BaseException | None, visibility: Visibility) -> str:
     """What a student may read of a failure: never a hidden test's code or values."""
     if error is None:
         return ""
+    if isinstance(error, CheckFailure) and visibility == "hidden":
+        return _first_line(error.without_detail, 500)
     if isinstance(error, (SubmissionError, CheckFailure, TestsOutOfTime)):
         return _first_line(str(error), 500)
     if isinstance(error, pytest.skip.Exception):

@@ -26,7 +26,8 @@ def assert_close(actual: Any, expected: torch.Tensor, what: str, *, rtol: float 
     """Check a tensor against expected values, elementwise within ``atol + rtol * |expected|``.
 
     Shape and dtype (``expected``'s unless ``dtype`` is given) must match.
-    The message counts the wrong entries and the largest error, never the
+    The message counts the wrong entries, and its detail (public tests only,
+    :class:`~grader.errors.CheckFailure`) gives the largest error, never the
     expected values themselves.
     """
     value = assert_tensor(actual, what, shape=tuple(expected.shape), dtype=dtype or expected.dtype)
@@ -35,9 +36,8 @@ def assert_close(actual: Any, expected: torch.Tensor, what: str, *, rtol: float 
     if bool(bad.any()):
         error = (got - want).abs()[bad]
         worst = float(error.nan_to_num(nan=float("inf")).max())
-        raise CheckFailure(
-            f"{what} is wrong at {int(bad.sum())} of {bad.numel()} entries (largest error {worst:.3g})"
-        )
+        raise CheckFailure(f"{what} is wrong at {int(bad.sum())} of {bad.numel()} entries",
+                           f"largest error {worst:.3g}")
 
 
 def assert_number(actual: Any, expected: float, what: str, *, tol: float) -> float:
@@ -47,5 +47,6 @@ def assert_number(actual: Any, expected: float, what: str, *, tol: float) -> flo
     if isinstance(actual, bool) or not isinstance(actual, (int, float)):
         raise CheckFailure(f"{what} should be a number, got {type(actual).__name__}")
     if not abs(float(actual) - expected) <= tol:
-        raise CheckFailure(f"{what} is off by {abs(float(actual) - expected):.3g} (tolerance {tol:g})")
+        raise CheckFailure(f"{what} is not within {tol:g} of the right value",
+                           f"off by {abs(float(actual) - expected):.3g}")
     return float(actual)

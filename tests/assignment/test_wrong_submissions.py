@@ -530,3 +530,11 @@ def test_every_function_has_a_mutant() -> None:
 def test_mutant_loses_points_only_in_its_own_part(grades: dict[str, Grade], notebook: str, mutant: str) -> None:
     mutated = {PARTS[MUTANTS[m][0]] for m in MUTANT_NOTEBOOKS[notebook]}
     assert_lost_only_own_part(grades[notebook], grades["reference"], MUTANTS[mutant][0], PARTS, mutated)
+
+
+def test_hidden_failures_never_say_how_far_the_answer_is(grades: dict[str, Grade]) -> None:
+    """A red team read "off by 0.901", guessed 0.901, read "off by 0.0004" and passed the hidden test the third time."""
+    failed = [t for g in grades.values() for q in g.questions for t in q.tests if t.outcome != "passed"]
+    hidden = [t.message for t in failed if t.visibility == "hidden"]
+    assert [m for m in hidden if "is wrong at" in m or "is not within" in m], "no hidden value check failed"
+    assert not [m for m in hidden if "largest error" in m or "off by" in m]
