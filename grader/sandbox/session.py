@@ -15,6 +15,7 @@ or killed it), so one bad call fails one test and the next test goes on.
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import subprocess
 import sys
@@ -242,7 +243,7 @@ class WorkerSession:
         if not isinstance(value, dict):
             return {}
         return {k: float(v) for k, v in value.items()
-                if isinstance(k, str) and isinstance(v, float | int) and not isinstance(v, bool) and _fits_a_float(v)}
+                if isinstance(k, str) and isinstance(v, float | int) and not isinstance(v, bool) and _finite(v)}
 
     # ------------------------------------------------------------------ wire
 
@@ -336,9 +337,9 @@ def _death_reason(code: int | None, memory_limit: int | None = None) -> str:
     return reasons.get(-code, f"was killed by {name}")
 
 
-def _fits_a_float(value: int | float) -> bool:
-    """Whether ``float(value)`` works: a student's process may send an integer of any size."""
-    return isinstance(value, float) or abs(value) <= sys.float_info.max
+def _finite(value: int | float) -> bool:
+    """Whether ``value`` is a finite float or an int one can hold: a student's process may send anything."""
+    return math.isfinite(value) if isinstance(value, float) else abs(value) <= sys.float_info.max
 
 
 def _text(value: object, limit: int = 20_000) -> str:

@@ -208,12 +208,14 @@ def test_shell_lines_run_as_in_jupyter_without_a_terminal() -> None:
         assert s.restarts == 0  # the interrupted shell line did not cost the worker
 
 
-def test_stats_keep_only_numbers_a_float_can_hold() -> None:
+def test_stats_keep_only_finite_numbers() -> None:
+    """NaN and Infinity made the grade's JSON one that strict parsers refuse."""
     cells = ["import grader.worker.serve as serve\n"
-             "serve._stats = lambda: {'peak_rss_mib': 10**3999, 'cpu_seconds': 1.5, 'flag': True}"]
+             "serve._stats = lambda: {'peak_rss_mib': 10**3999, 'cpu_seconds': 1.5, 'flag': True,\n"
+             "                        'a': float('nan'), 'b': float('inf'), 'c': -float('inf'), 'd': 7}"]
     with WorkerSession(FAST) as s:
         assert [o.status for o in s.run_notebook(cells)] == ["ok"]
-        assert s.stats() == {"cpu_seconds": 1.5}
+        assert s.stats() == {"cpu_seconds": 1.5, "d": 7.0}
 
 
 def test_no_worker_starts_after_close_even_from_the_thread_running_the_cells() -> None:
