@@ -298,7 +298,7 @@ def _message(error: BaseException | None, visibility: Visibility) -> str:
     if error is None:
         return ""
     if isinstance(error, CheckFailure) and visibility == "hidden":
-        return _first_line(error.without_detail, 500)
+        return _first_line(getattr(error, "without_detail", str(error)), 500)  # a subclass may skip our __init__
     if isinstance(error, (SubmissionError, CheckFailure, TestsOutOfTime)):
         return _first_line(str(error), 500)
     if isinstance(error, pytest.skip.Exception):

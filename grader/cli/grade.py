@@ -86,7 +86,8 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
     if not found:
         why = f": {unusable[0].student}: {unusable[0].why}" if unusable else ""
         raise InputError("no notebook to grade in " + ", ".join(map(str, submissions)) + why)
-    manifest = find_assignment(found[0].path, assignment, _declared(found, solutions), solutions)
+    declared = None if assignment is not None else _declared(found, solutions)
+    manifest = find_assignment(found[0].path, assignment, declared, solutions)
     sols = find_solutions(solutions, manifest)
     manifest.limits.updated(overrides)  # bad --limit values fail now, not in every slot
     suite, code = digest_suite(suite_paths(manifest, sols)), digest_code()
