@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -62,3 +63,54 @@ def test_refuses_what_names_no_submission(tmp_path: Path) -> None:
         find_submissions([touch(tmp_path / "notes.txt")], tmp_path / "u")
     with pytest.raises(InputError, match="no such file or folder"):
         find_submissions([tmp_path / "typo"], tmp_path / "u")
+
+
+def test_zips_that_cannot_be_read_are_the_students_alone(tmp_path: Path) -> None:
+    """An encrypted zip and one whose name claims UTF-8 but is not raised out of the whole run (exit 3)."""
+    encrypted = tmp_path / "jack.zip"
+    with zipfile.ZipFile(encrypted, "w") as zf:
+        zf.writestr("a.ipynb", "{}")
+    data = bytearray(encrypted.read_bytes())
+    for header in (b"PK\x03\x04", b"PK\x01\x02"):  # set the "encrypted" flag in both headers
+        at = data.find(header)
+        flag = at + (6 if header == b"PK\x03\x04" else 8)
+        data[flag] |= 1
+    encrypted.write_bytes(bytes(data))
+    mislabelled = tmp_path / "kim.zip"
+    with zipfile.ZipFile(mislabelled, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("Müll.ipynb"), "{}")  # not ASCII: flagged "the name is UTF-8"
+    mislabelled.write_bytes(mislabelled.read_bytes().replace("Müll".encode(), b"M\xfc\xfcll"))  # and now it is not
+    found = find_submissions([encrypted, mislabelled, touch(tmp_path / "gina.ipynb")], tmp_path / "u")
+    assert [s.student for s in found.submissions] == ["gina"]
+    why = {u.student: u.why for u in found.unusable}
+    assert sorted(why) == ["jack", "kim"] and all(w.startswith("cannot unpack") for w in why.values()), why
+
+
+def test_a_name_that_is_not_utf8_reads_as_latin1(tmp_path: Path) -> None:
+    """An old unzip leaves an LMS's Latin-1 names as bytes; they made every line about the student fail to print."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / os.fsdecode(b"M\xfcller.ipynb")).write_text("{}")
+    (found,) = find_submissions([folder], tmp_path / "u").submissions
+    assert found.student == "Müller" and found.path.is_file()
+
+
+def test_zips_in_a_folder_are_read_and_read_afresh(tmp_path: Path) -> None:
+    """A folder of uploads: zips in it were skipped without a word; a resubmitted zip's old files stayed."""
+    single = touch(tmp_path / "nb.ipynb")
+    folder = tmp_path / "in"
+    (folder / "dave").mkdir(parents=True)
+    with zipfile.ZipFile(folder / "carol.zip", "w") as zf:
+        zf.write(single, "work/v1.ipynb")
+    with zipfile.ZipFile(folder / "dave" / "upload.zip", "w") as zf:
+        zf.write(single, "assignment.ipynb")
+    out = folder / "graded"  # an output folder inside the submissions' one
+    found = find_submissions([folder], out / "unpacked")
+    names = [(s.student, s.path.name) for s in found.submissions]
+    assert names == [("carol", "v1.ipynb"), ("dave", "assignment.ipynb")]
+    with zipfile.ZipFile(folder / "carol.zip", "w") as zf:  # carol resubmits, under another name
+        zf.write(single, "work/v2.ipynb")
+    again = find_submissions([folder], out / "unpacked")
+    names = [(s.student, s.path.name) for s in again.submissions]
+    assert names == [("carol", "v2.ipynb"), ("dave", "assignment.ipynb")]
+    assert again.unusable == []
