@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -32,11 +33,27 @@ def one_line_errors(command: F) -> F:
         except KeyboardInterrupt:
             click.echo("grader: interrupted", err=True)
             sys.exit(130)
+        except sqlite3.Error as exc:  # locked by another command, read-only, a disk full: what was recorded stays
+            hint = " (another grader command is using it?)" if "locked" in str(exc) else ""
+            click.echo(f"grader: the gradebook: {exc}{hint}", err=True)
+            sys.exit(InputError.exit_code)
         except Exception as exc:  # noqa: BLE001 - never a traceback for the user
             click.echo(f"grader: internal error: {type(exc).__name__}: {exc}", err=True)
             sys.exit(EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
+
+
+def report_path(path: Path) -> Path:
+    """``path``, where a report is to be written, unless a database is there: a gradebook given as its own CSV."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(16)
+    except OSError:
+        return path
+    if head == b"SQLite format 3\x00":
+        raise InputError(f"{path} is a database (a gradebook?): write the report to another file")
+    return path
 
 
 def parse_limits(values: tuple[str, ...]) -> dict[str, str]:

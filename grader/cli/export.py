@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from grader.cli.common import assignment_choice_option, choose_assignment, gradebook_option, one_line_errors
+from grader.cli.common import (
+    assignment_choice_option,
+    choose_assignment,
+    gradebook_option,
+    one_line_errors,
+    report_path,
+)
 from grader.errors import InputError
 from grader.gradebook import Gradebook
 from grader.reports.csv_export import Columns, columns_from_grades, write_gradebook_csv
@@ -20,6 +26,7 @@ from grader.reports.csv_export import Columns, columns_from_grades, write_gradeb
 @one_line_errors
 def export(gradebook: Path, csv_path: Path, assignment: str | None) -> None:
     """Write one row per student: question scores, written scores, totals."""
+    report_path(csv_path)
     with Gradebook(gradebook, create=False) as book:
         name, manifest = choose_assignment(book, assignment)
         grades = book.latest(name)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from grader.cli.common import assignment_choice_option, choose_assignment, gradebook_option, one_line_errors
+from grader.cli.common import (
+    assignment_choice_option,
+    choose_assignment,
+    gradebook_option,
+    one_line_errors,
+    report_path,
+)
 from grader.errors import InputError
 from grader.gradebook import Gradebook
 from grader.reports.review import review_items
@@ -34,6 +40,7 @@ def export_written(gradebook: Path, out: Path, assignment: str | None, solutions
     kind = out.suffix.lower()
     if kind not in (".csv", ".html", ".htm"):
         raise InputError(f"--out must end in .csv or .html, not {out.name!r}")
+    report_path(out)
     with Gradebook(gradebook, create=False) as book:
         name, manifest = choose_assignment(book, assignment)
         grades = book.latest(name)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
+from grader.cli.common import one_line_errors
 from grader.cli.main import main
 from grader.gradebook import Gradebook
 from grader.model import Grade
@@ -134,3 +137,27 @@ def test_real_subprocess(book: Path, tmp_path: Path) -> None:
                           timeout=120, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr
     assert [r["student"] for r in read_csv(tmp_path / "g.csv")] == ["alice", "bob"]
+
+
+def test_a_gradebook_is_never_overwritten_by_a_report(book: Path, tmp_path: Path) -> None:
+    """``--csv gradebook.sqlite`` replaced every grade and hand score by the CSV."""
+    before = book.read_bytes()
+    result = export("--gradebook", str(book), "--csv", str(book))
+    assert_one_line_error(result, 2, "is a database (a gradebook?)")
+    other = CliRunner().invoke(main, ["written", "export", "--gradebook", str(book), "--out", str(tmp_path / "x.csv")])
+    assert other.exit_code == 0, other.output
+    shutil.copy(book, tmp_path / "x.csv")  # another gradebook under a report's name
+    result = CliRunner().invoke(main, ["written", "export", "--gradebook", str(book), "--out", str(tmp_path / "x.csv")])
+    assert_one_line_error(result, 2, "is a database")
+    assert book.read_bytes() == before
+
+
+def test_a_locked_gradebook_is_a_one_line_error() -> None:
+    """Another command's write lock (after SQLite's wait) or a read-only file ended in an internal error."""
+    @click.command()
+    @one_line_errors
+    def locked() -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    result = CliRunner().invoke(locked, [])
+    assert_one_line_error(result, 2, "the gradebook: database is locked (another grader command is using it?)")
