@@ -45,6 +45,8 @@ def prepare(notebook: Path, assignment: str | None = None, solutions: Path | Non
         raise InputError(f"{notebook} is a symbolic link: grade the file it points to, not a link to it")
     nb = read_notebook(notebook, validate)
     found = find_assignment(notebook, assignment, nb.assignment, solutions)
+    if nb.assignment is not None and nb.assignment != found.name:
+        raise InputError(f"{notebook} is a notebook of assignment {nb.assignment[:80]!r}, not of {found.name!r}")
     sols = find_solutions(solutions, found) if solutions is not None else None
     job = Job(nb, found, sols, dict(limits or {}))
     job.limits  # noqa: B018 - check the overrides now, before anything starts

@@ -311,3 +311,9 @@ def test_quick_start_checks(tmp_path: Path) -> None:
         [sys.executable, "-m", "grader", "check", "assignments/optimization_intro/assignment.ipynb"],
         capture_output=True, text=True, timeout=300, cwd=repo)
     assert stub.returncode == 1 and "Score: 0 /" in stub.stdout and "Traceback" not in stub.stdout + stub.stderr
+
+
+def test_another_assignments_notebook_is_refused(notebook: Notebook) -> None:
+    """Given the tiny assignment's folder, a notebook of another assignment was graded against it, with no word."""
+    result = check(str(notebook(TINY_CORRECT, assignment="optimization_intro")), "--assignment", str(TINY))
+    assert_one_line_error(result, 2, "is a notebook of assignment 'optimization_intro', not of 'tiny'")
