@@ -13,6 +13,8 @@ the same command resumes it. Per student it writes ``OUT/grades/ID.json``,
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import signal
 import sys
@@ -91,6 +93,9 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
     sols = find_solutions(solutions, manifest)
     manifest.limits.updated(overrides)  # bad --limit values fail now, not in every slot
     suite, code = digest_suite(suite_paths(manifest, sols)), digest_code()
+    # What a grade is current for: the suite and the --limit overrides (a wrong call_timeout's grades were kept).
+    graded_with = suite if not overrides else hashlib.sha256(
+        json.dumps([suite, sorted(overrides.items())]).encode()).hexdigest()
     sols_path = str(solutions.resolve())
 
     def write_outputs(student: str, result: Grade) -> None:
@@ -104,7 +109,7 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
         def unchanged(sub: Submission) -> bool:
             """Graded before with these bytes and this suite (an unreadable file is not: its turn reports it)."""
             try:
-                return book.is_current(sub.student, manifest.name, digest_file(sub.path), suite)
+                return book.is_current(sub.student, manifest.name, digest_file(sub.path), graded_with)
             except InputError:
                 return False
 
@@ -134,7 +139,7 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
             elif outcome.unreadable:  # a zero saying why: the student has a row in the gradebook and the CSV
                 result = _zero(manifest, outcome.student, outcome.error)
             if result is not None:  # otherwise (a slot died twice) the next run grades it again
-                book.record(outcome.student, manifest.name, graded[outcome.student], suite, result)
+                book.record(outcome.student, manifest.name, graded[outcome.student], graded_with, result)
                 write_outputs(outcome.student, result)
             peaks = {**outcome.memory_mib, "worker": result.resources.get("peak_rss_mib", 0.0) if result else 0.0}
             for key, value in peaks.items():

@@ -201,3 +201,16 @@ def test_a_notebook_that_is_a_link_is_never_read(tmp_path: Path) -> None:
     check = subprocess.run([sys.executable, "-m", "grader", "check", str(subs / "mallory" / "tiny.ipynb"),
                             "--solutions", str(TINY_SOLUTIONS)], capture_output=True, text=True, timeout=300)
     assert check.returncode == 2 and "is a symbolic link" in check.stderr, check.stdout + check.stderr
+
+
+def test_other_limits_grade_again(tmp_path: Path) -> None:
+    """A run with a wrong --limit (call_timeout=0.01) kept its grades: rerun without it, they were "unchanged"."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write_notebook(subs / "alice.ipynb", TINY_CORRECT)
+    out = tmp_path / "out"
+    assert "graded 1, not graded 0, unchanged 0" in run_grade(subs, "--out", out).stderr
+    assert "graded 0, not graded 0, unchanged 1" in run_grade(subs, "--out", out).stderr
+    other = run_grade(subs, "--out", out, "--limit", "cell_timeout=7")
+    assert "graded 1, not graded 0, unchanged 0" in other.stderr, other.stderr
+    assert len(records(out / "gradebook.sqlite")) == 2
