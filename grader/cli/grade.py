@@ -98,12 +98,23 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
         json.dumps([suite, sorted(overrides.items())]).encode()).hexdigest()
     sols_path = str(solutions.resolve())
 
+    def outputs(student: str) -> tuple[tuple[Path, Callable[[Grade, Path], None]], ...]:
+        return ((out / "grades" / f"{student}.json", write_json),
+                (out / "feedback" / f"{student}.html", write_html),
+                (out / "gradescope" / student / "results.json", write_gradescope))
+
     def write_outputs(student: str, result: Grade) -> None:
-        for path, write in ((out / "grades" / f"{student}.json", write_json),
-                            (out / "feedback" / f"{student}.html", write_html),
-                            (out / "gradescope" / student / "results.json", write_gradescope)):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write(result, path)
+        """Each file whole or not at all (a full disk or a kill left half a file that later runs kept)."""
+        for path, write in outputs(student):
+            partial = path.with_name(path.name + ".partial")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write(result, partial)
+                os.replace(partial, path)
+            except OSError as exc:
+                partial.unlink(missing_ok=True)
+                raise InputError(f"cannot write {path}: {exc.strerror or exc} (the grade is in the gradebook; "
+                                 "run again to write its files)") from None
 
     with Gradebook(gradebook or out / "gradebook.sqlite") as book:
         def unchanged(sub: Submission) -> bool:
@@ -117,7 +128,7 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
         graded: dict[str, str] = {}  # student -> digest of the bytes graded, as each is read
         latest = book.latest(manifest.name)
         for student in sorted({sub.student for sub in found} - {sub.student for sub in to_grade}):
-            if not (out / "grades" / f"{student}.json").exists():  # written when it was graded, unless removed since
+            if not all(path.exists() for path, _ in outputs(student)):  # removed since, or never written whole
                 write_outputs(student, latest[student])
         progress = _Progress(len(to_grade) + len(unusable), len(found) - len(to_grade), quiet=no_progress)
         memory: dict[str, float] = {}

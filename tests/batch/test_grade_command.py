@@ -214,3 +214,20 @@ def test_other_limits_grade_again(tmp_path: Path) -> None:
     other = run_grade(subs, "--out", out, "--limit", "cell_timeout=7")
     assert "graded 1, not graded 0, unchanged 0" in other.stderr, other.stderr
     assert len(records(out / "gradebook.sqlite")) == 2
+
+
+def test_an_unchanged_students_missing_files_are_written_again(tmp_path: Path) -> None:
+    """Only grades/ID.json was looked at: a removed feedback page or Gradescope file never came back."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write_notebook(subs / "alice.ipynb", TINY_CORRECT)
+    out = tmp_path / "out"
+    run_grade(subs, "--out", out)
+    page, results = out / "feedback" / "alice.html", out / "gradescope" / "alice" / "results.json"
+    before = page.read_text()
+    page.unlink()
+    shutil.rmtree(results.parent)
+    again = run_grade(subs, "--out", out)
+    assert "graded 0, not graded 0, unchanged 1" in again.stderr, again.stderr
+    assert page.read_text() == before and json.loads(results.read_text())["score"] == 10
+    assert not list(out.rglob("*.partial"))
