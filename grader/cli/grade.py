@@ -116,7 +116,8 @@ def grade(submissions: tuple[Path, ...], solutions: Path, assignment: str | None
                 raise InputError(f"cannot write {path}: {exc.strerror or exc} (the grade is in the gradebook; "
                                  "run again to write its files)") from None
 
-    with Gradebook(gradebook or out / "gradebook.sqlite") as book:
+    book_path = gradebook or out / "gradebook.sqlite"
+    with _alone_on(book_path), Gradebook(book_path) as book:
         def unchanged(sub: Submission) -> bool:
             """Graded before with these bytes and this suite (an unreadable file is not: its turn reports it)."""
             try:
@@ -191,6 +192,28 @@ def _zero(manifest: Assignment, student: str, why: str) -> Grade:
                  tuple(QuestionResult(q.id, 0.0, q.points) for q in manifest.questions),
                  written=tuple(WrittenAnswer(w.id, w.points, "") for w in manifest.written),
                  warnings=(f"not graded: {why}",))
+
+
+@contextlib.contextmanager
+def _alone_on(gradebook: Path) -> Iterator[None]:
+    """One ``grader grade`` at a time on a gradebook (two at once graded every student twice), where flock exists."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    try:
+        gradebook.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(gradebook.with_name(gradebook.name + ".lock"), "a")  # noqa: SIM115 - held for the run
+    except OSError as exc:
+        raise InputError(f"cannot use {gradebook}: {exc.strerror or exc}") from None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(f"another grader grade is using {gradebook}: let it finish, "
+                             "or give this one another --gradebook") from None
+        yield
 
 
 def _declared(found: list[Submission], solutions: Path) -> str | None:

@@ -231,3 +231,20 @@ def test_an_unchanged_students_missing_files_are_written_again(tmp_path: Path) -
     assert "graded 0, not graded 0, unchanged 1" in again.stderr, again.stderr
     assert page.read_text() == before and json.loads(results.read_text())["score"] == 10
     assert not list(out.rglob("*.partial"))
+
+
+def test_one_grade_at_a_time_on_a_gradebook(tmp_path: Path) -> None:
+    """Two runs at once on one gradebook graded every student twice."""
+    import fcntl
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    write_notebook(subs / "alice.ipynb", TINY_CORRECT)
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / "gradebook.sqlite.lock", "a") as lock:  # as the other run holds it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        busy = run_grade(subs, "--out", out)
+    assert busy.returncode == 2 and busy.stderr.count("\n") == 1, busy.stderr
+    assert "another grader grade is using" in busy.stderr
+    assert run_grade(subs, "--out", out).returncode == 0
