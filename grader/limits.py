@@ -14,7 +14,10 @@ from typing import Any
 
 from grader.errors import InputError
 
-_SIZE = re.compile(r"\s*([0-9.]+)\s*([KMGT]i?B?|B)?\s*\Z", re.IGNORECASE)
+_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([KMGT]i?B?|B)?\s*\Z", re.IGNORECASE)
+_LARGEST = 2**62  # any limit beyond is a typo (and overflows the rlimit calls)
+# Below these nothing can run: the worker's Python with torch takes about 200 MiB before the first cell.
+_FLOORS = {"memory": 256 * 2**20}
 _UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
@@ -94,6 +97,13 @@ def _parse(key: str, value: Any, is_float: bool) -> float | int:
         number = float(m.group(1)) * _UNITS[(m.group(2) or "").upper()[:1]]
     else:
         raise InputError(f"limit {key!r} must be a number or a size such as '2GiB', not {value!r}")
-    if number <= 0:
+    if not number > 0:
         raise InputError(f"limit {key!r} must be positive, not {value!r}")
+    if not number < _LARGEST:
+        raise InputError(f"limit {key!r} is too large: {value!r}")
+    if not is_float and int(number) < 1:
+        raise InputError(f"limit {key!r} must be at least 1, not {value!r}")
+    if number < _FLOORS.get(key, 0):
+        raise InputError(f"limit {key!r} must be at least {format_size(_FLOORS[key])}, not {value!r}: "
+                         "the worker's Python and torch alone take about 200 MiB")
     return number if is_float else int(number)

@@ -13,7 +13,10 @@ def test_sizes_and_times_parse_from_text_and_numbers() -> None:
     assert (limits.memory, limits.file_size, limits.call_timeout, limits.processes) == (2**29, 2**30, 2.5, 8)
 
 
-@pytest.mark.parametrize("values", [{"memory": "lots"}, {"memory": -1}, {"speed": 3}, {"processes": True}])
+@pytest.mark.parametrize("values", [{"memory": "lots"}, {"memory": -1}, {"speed": 3}, {"processes": True},
+                                    {"memory": "1.2.3"}, {"cell_timeout": "."}, {"processes": "0.4"},
+                                    {"memory": "99999999999T"}, {"call_timeout": float("inf")},
+                                    {"cpu_time": float("nan")}, {"memory": "1MiB"}])
 def test_bad_values_are_refused_with_one_line(values: dict[str, object]) -> None:
     with pytest.raises(InputError) as info:
         Limits().updated(values)
