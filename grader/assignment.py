@@ -247,4 +247,6 @@ def find_solutions(root: Path, assignment: Assignment) -> Solutions:
     master, hidden = folder / "solution.ipynb", folder / "hidden_tests"
     if not master.is_file():
         raise InputError(f"no master notebook at {master}")
+    if not hidden.is_dir():  # a misnamed folder graded everything with the public tests alone, and said nothing
+        raise InputError(f"no hidden tests at {hidden}")
     return Solutions(folder, master, hidden)

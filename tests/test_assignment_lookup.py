@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import find_assignment, solution_names
+from grader.assignment import find_assignment, find_solutions, solution_names
 from grader.errors import InputError
 
 from .conftest import TINY, TINY_SOLUTIONS
@@ -50,3 +50,14 @@ def test_solution_names_are_the_folders_with_a_master(tmp_path: Path) -> None:
     (tmp_path / "notes").mkdir()
     assert solution_names(tmp_path) == ["week2"]
     assert solution_names(tmp_path / "absent") == []
+
+
+def test_solutions_without_hidden_tests_are_refused(tmp_path: Path) -> None:
+    """A misnamed hidden-tests folder graded with the public tests alone: 100/100 and not a word."""
+    solutions = tmp_path / "solutions"
+    shutil.copytree(TINY_SOLUTIONS / "tiny", solutions / "tiny")
+    assignment = find_assignment(student_folder(tmp_path), None, "tiny", solutions)
+    assert find_solutions(solutions, assignment).hidden_tests.is_dir()
+    (solutions / "tiny" / "hidden_tests").rename(solutions / "tiny" / "hidden-tests")
+    with pytest.raises(InputError, match="no hidden tests at"):
+        find_solutions(solutions, assignment)
