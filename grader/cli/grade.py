@@ -46,7 +46,7 @@ if TYPE_CHECKING:
               help="The solutions folder: hidden tests and the reference.")
 @click.option("--assignment", metavar="NAME_OR_DIR", help="The assignment (default: from the notebooks' metadata).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="all cores",
-              help="Submissions graded at once on this machine (not with --dask).")
+              help="Submissions graded at once on this machine, at most twice its cores (not with --dask).")
 @click.option("--dask", "dask_address", metavar="ADDRESS",
               help="Grade on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://host:8786), one submission "
                    "per worker thread at once; the assignment and solutions folders must exist at the same paths "
@@ -174,6 +174,10 @@ def _pool(jobs: int, dask_address: str | None) -> Callable[[Iterable[Task], Call
     from grader.slots import run_local
 
     if dask_address is None:
+        cores = os.cpu_count() or 1
+        if jobs > 2 * cores:  # each slot holds about 0.5 GB; more than the cores can run only adds memory
+            raise InputError(f"--jobs {jobs} is more than twice this machine's {cores} cores: "
+                             f"slots beyond the cores grade no faster and each holds about 0.5 GB")
         return lambda tasks, on_outcome: run_local(tasks, jobs, on_outcome)
     if click.get_current_context().get_parameter_source("jobs") is ParameterSource.COMMANDLINE:
         raise InputError("--jobs is for the local pool; with --dask each worker grades one submission per thread")

@@ -109,10 +109,11 @@ def test_grades_like_check_then_resumes(classroom: Path) -> None:
 @pytest.mark.parametrize("arguments, message", [
     (["missing-folder"], "no such file or folder"),
     (["--student", "zed"], "no submission for student(s) zed"),
+    (["--jobs", "100"], "--jobs 100 is more than twice this machine's"),
 ])
 def test_bad_input_is_one_line(classroom: Path, arguments: list[str], message: str) -> None:
     args = [classroom / a if a == "missing-folder" else a for a in arguments]
-    if args[0] == "--student":
+    if args[0] in ("--student", "--jobs"):
         args = [classroom / "subs", *args]
     proc = run_grade(*args, "--out", classroom / "out")
     assert proc.returncode == 2
