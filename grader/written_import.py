@@ -66,6 +66,8 @@ def _problem(row: ReviewRow, grades: Mapping[str, Mapping[str, Grade]],
     if not row.score:
         return None
     try:
+        if "_" in row.score:  # float() reads "0_5" as 5
+            raise ValueError(row.score)
         score = float(row.score)
     except ValueError:
         return f"score {row.score!r} is not a number"

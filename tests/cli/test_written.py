@@ -154,6 +154,7 @@ def test_round_trip_through_a_spreadsheet(book: Path, tmp_path: Path) -> None:
     ("inf", "score 'inf' for w1 is not between 0 and 2"),
     ("two", "score 'two' is not a number"),
     ("=1+1", "score '=1+1' is not a number"),
+    ("0_5", "score '0_5' is not a number"),  # float() reads it as 5
 ])
 def test_a_bad_score_names_its_row_and_imports_nothing(book: Path, tmp_path: Path, score: str, text: str) -> None:
     rows = exported(book, tmp_path)
