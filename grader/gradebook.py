@@ -198,8 +198,9 @@ class Gradebook:
         """Enter (or replace) one hand-graded score; see :meth:`set_written_many`."""
         self.set_written_many([WrittenScore(student, assignment, question, score, comment)])
 
-    def set_written_many(self, scores: Iterable[WrittenScore]) -> None:
-        """Enter hand-graded scores, all or none (one transaction).
+    def set_written_many(self, scores: Iterable[WrittenScore], cleared: Iterable[tuple[str, str, str]] = ()) -> int:
+        """Enter hand-graded scores and clear those of ``cleared`` (assignment, student, question), all or none
+        (one transaction); how many scores were cleared.
 
         Each score must be finite and not negative; whether it fits the
         question's points is the caller's check (the points live in the
@@ -217,6 +218,10 @@ class Gradebook:
                 " DO UPDATE SET score = excluded.score, comment = excluded.comment, updated_at = excluded.updated_at",
                 [(s.student, s.assignment, s.question, float(s.score), s.comment, now) for s in items],
             )
+            before = db.total_changes
+            db.executemany("DELETE FROM written_scores WHERE assignment = ? AND student = ? AND question = ?",
+                           list(cleared))
+            return db.total_changes - before
 
     def written_scores(self, assignment: str) -> dict[str, dict[str, WrittenScore]]:
         """The hand-entered scores of ``assignment``: student -> question -> score."""

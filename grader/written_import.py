@@ -2,9 +2,11 @@
 
 A review sheet row names an assignment, a student and a written question; its
 score must be a number from 0 to the question's points, as the student's
-latest grade records them. A blank score means "not graded yet" and is left
-out. One bad row refuses the whole sheet, naming the row, so that a sheet is
-imported whole or not at all.
+latest grade records them. A blank score means "not graded yet": a score
+entered before for that answer is cleared (the sheet is exported with the
+scores entered so far, so a blank is one someone emptied). One bad row
+refuses the whole sheet, naming the row, so that a sheet is imported whole
+or not at all.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from grader.reports.review_csv import ReviewRow
 
 @dataclass(frozen=True)
 class Checked:
-    """The scores to store, and how many rows were left blank."""
+    """The scores to store, and the rows left blank: (assignment, student, question)."""
 
     scores: tuple[WrittenScore, ...]
-    blank: int
+    blank: tuple[tuple[str, str, str], ...]
 
 
 def check_scores(rows: Sequence[ReviewRow], grades: Mapping[str, Mapping[str, Grade]], source: str) -> Checked:
@@ -36,20 +38,20 @@ def check_scores(rows: Sequence[ReviewRow], grades: Mapping[str, Mapping[str, Gr
     errors: list[str] = []
     scores: list[WrittenScore] = []
     seen: dict[tuple[str, str, str], int] = {}
-    blank = 0
+    blank: list[tuple[str, str, str]] = []
     for row in rows:
         problem = _problem(row, grades, seen)
         if problem:
             errors.append(f"{source} row {row.row}: {problem}")
         elif not row.score:
-            blank += 1
+            blank.append((row.assignment, row.student, row.question))
         else:
             scores.append(WrittenScore(row.student, row.assignment, row.question, float(row.score), row.comment))
         seen.setdefault((row.assignment, row.student, row.question), row.row)
     if errors:
         more = f" (and {len(errors) - 1} more bad rows)" if len(errors) > 1 else ""
         raise InputError(f"{errors[0]}{more}; nothing imported")
-    return Checked(tuple(scores), blank)
+    return Checked(tuple(scores), tuple(blank))
 
 
 def _problem(row: ReviewRow, grades: Mapping[str, Mapping[str, Grade]],

@@ -74,6 +74,7 @@ def import_written(sheet: Path, gradebook: Path) -> None:
     with Gradebook(gradebook, create=False) as book:
         grades = {name: book.latest(name) for name in sorted({row.assignment for row in rows})}
         checked = check_scores(rows, grades, sheet.name)
-        book.set_written_many(checked.scores)
-    blank = f"; {checked.blank} left blank (not graded yet)" if checked.blank else ""
+        cleared = book.set_written_many(checked.scores, checked.blank)
+    blank = f"; {len(checked.blank)} left blank (not graded yet)" if checked.blank else ""
+    blank += f", {cleared} entered before now cleared" if cleared else ""
     click.echo(f"imported {len(checked.scores)} written scores from {sheet}{blank}")

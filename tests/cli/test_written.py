@@ -145,6 +145,12 @@ def test_round_trip_through_a_spreadsheet(book: Path, tmp_path: Path) -> None:
     totals = {r["student"]: (r["written"], r["total"], r["pending"]) for r in read_sheet(tmp_path / "g.csv")}
     assert totals["alice"] == ("1.5", "11.5", "") and totals["bob"] == ("2", "7.666667", "")
 
+    again = exported(book, tmp_path)  # a TA empties bob's score: not graded yet again (the old score was kept)
+    again[2].update(score="")
+    emptied = written("import", str(write_sheet(tmp_path / "emptied.csv", again)), "--gradebook", str(book))
+    assert "1 left blank (not graded yet), 1 entered before now cleared" in emptied.output, emptied.output
+    assert "bob" not in stored(book) and stored(book)["alice"] == {"w1": (1.5, "清楚，但没有例子")}
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("score, text", [
