@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -237,6 +238,22 @@ def solution_names(root: Path) -> list[str]:
         return sorted(d.name for d in root.iterdir() if (d / "solution.ipynb").is_file())
     except OSError:
         return []
+
+
+def check_test_syntax(folders: Iterable[Path]) -> None:
+    """InputError naming the first test file under ``folders`` that is not valid Python.
+
+    A shipped suite with a syntax error fails every student's grading; the
+    tools that ship one (``assign``, ``gradescope build``) refuse it first.
+    """
+    for folder in folders:
+        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
+            try:
+                compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+            except SyntaxError as error:
+                raise InputError(f"{path}:{error.lineno}: {error.msg}: the tests must be valid Python") from None
+            except (OSError, ValueError) as error:
+                raise InputError(f"cannot read {path}: {error}") from None
 
 
 def find_solutions(root: Path, assignment: Assignment) -> Solutions:

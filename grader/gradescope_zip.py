@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 import grader
-from grader.assignment import Assignment, Solutions
+from grader.assignment import Assignment, Solutions, check_test_syntax
 from grader.digests import suite_paths
 from grader.errors import InputError
 from grader.wheel import build_wheel, zip_info
@@ -107,6 +107,7 @@ exit "$status"
 def autograder_entries(assignment: Assignment, solutions: Solutions,
                        hidden_visibility: HiddenVisibility = "after_published") -> dict[str, bytes]:
     """Every file of the zip, by its path in the zip."""
+    check_test_syntax([assignment.public_tests, solutions.hidden_tests])
     wheel = build_wheel()
     fields = {"version": grader.__version__, "name": assignment.name, "venv": VENV, "torch": TORCH_VERSION,
               "torch_index": TORCH_INDEX, "package_dir": PACKAGE_DIR, "wheel": wheel.filename}

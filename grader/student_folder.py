@@ -50,7 +50,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from grader.assignment import MANIFEST
+from grader.assignment import MANIFEST, check_test_syntax
 from grader.authoring import student_notebook
 from grader.errors import InputError
 from grader.notebook import read_notebook
@@ -107,6 +107,7 @@ def build_student_folder(master: Path) -> Build:
 
     files = {MANIFEST: manifest_bytes,
              notebook_name: _student_notebook_bytes(master, name)}
+    check_test_syntax([folder / tests, folder / HIDDEN_TESTS])
     public = _public_files(folder / tests)
     _refuse_leaks(public, folder / tests, master)
     for rel, data in public.items():

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import load_assignment
+from grader.assignment import find_solutions, load_assignment
 from grader.errors import InputError
+from grader.gradescope_zip import autograder_entries
 from grader.student_folder import CACHE_PARTS, build_student_folder, default_out, write_build
 
 from .conftest import REPO, TINY, TINY_SOLUTIONS
@@ -220,3 +221,15 @@ def test_hidden_tests_in_the_public_folder_are_refused(master: Path) -> None:
     (folder / "tests" / "link.py").symlink_to(hidden)
     with pytest.raises(InputError, match="symbolic link"):
         build_student_folder(master)
+
+
+@pytest.mark.parametrize("folder", ["tests", "hidden_tests"])
+def test_a_test_that_is_not_python_is_refused(master: Path, folder: str) -> None:
+    """A syntax error in a shipped test failed every student's check; assign and gradescope build said 'ok'."""
+    broken = master.parent / folder / "test_broken.py"
+    broken.write_text("def test_x(:\n    pass\n")
+    with pytest.raises(InputError, match=r"test_broken.py:1: .*the tests must be valid Python"):
+        build_student_folder(master)
+    assignment = load_assignment(master.parent)
+    with pytest.raises(InputError, match="the tests must be valid Python"):
+        autograder_entries(assignment, find_solutions(master.parent.parent, assignment))
