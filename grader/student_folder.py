@@ -50,7 +50,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from grader.assignment import MANIFEST, check_test_syntax
+from grader.assignment import MANIFEST, check_test_syntax, load_assignment
 from grader.authoring import student_notebook
 from grader.errors import InputError
 from grader.notebook import read_notebook
@@ -102,6 +102,7 @@ def build_student_folder(master: Path) -> Build:
     if folder.resolve().name != name:
         raise InputError(f"{manifest_path} names {name!r} but the master folder is {folder.resolve().name!r}; "
                          f"they must match (--solutions DIR finds DIR/<name>/{MASTER_NAME})")
+    load_assignment(folder)  # the grader's own reading: what it would refuse later is refused now
     notebook_name = _plain_name(manifest.get("notebook", "assignment.ipynb"), manifest_path)
     tests = _tests_folder(manifest.get("tests", "tests"), folder, manifest_path)
 

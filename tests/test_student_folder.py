@@ -186,6 +186,9 @@ def test_unbalanced_region_names_the_cell(master: Path) -> None:
     ('name = "tiny"\ntests = "../tiny/hidden_tests"\n', "must be a folder inside the master folder"),
     ('name = "tiny"\ntests = "missing"\n', "no public tests"),
     ('name = \n', "not valid TOML"),
+    # What the grader refuses when a student checks: refused before the folder goes out.
+    ('name = "tiny"\nnotebook = "tiny.ipynb"\n[questions.q1]\npoints = "10"\n', "needs a non-negative 'points'"),
+    ('name = "tiny"\nnotebook = "tiny.ipynb"\n[limits]\nmemory = "lots"\n', "limit 'memory'"),
 ])
 def test_bad_manifest(master: Path, manifest: str, text: str) -> None:
     (master.parent / "assignment.toml").write_text(manifest)
