@@ -33,6 +33,7 @@ from grader.assignment import Assignment, Solutions, find_solutions, load_assign
 from grader.errors import GraderError, InputError
 from grader.gradescope_zip import CONFIG, HiddenVisibility
 from grader.job import Job, prepare, start_worker
+from grader.notebook import read_notebook
 
 ROOT_VARIABLE = "AUTOGRADER_ROOT"
 DEFAULT_ROOT = Path("/autograder")
@@ -108,14 +109,13 @@ def pick_notebook(submission: Path, assignment: Assignment) -> Path:
 
 def prepare_submission(notebook: Path, setup: Setup) -> Job:
     """The grading job for ``notebook``; :class:`SubmissionProblem` if it is not this assignment's notebook."""
-    job = prepare(notebook, str(setup.assignment.root), setup.solutions_root, validate=False)
-    declared = job.notebook.assignment
+    declared = read_notebook(notebook, validate=False).assignment  # said here as a student should read it
     if declared is not None and declared != setup.assignment.name:
         raise SubmissionProblem(
             f"This notebook belongs to the assignment {declared!r}, but this Gradescope assignment is "
             f"{setup.assignment.name!r}. Submit your notebook for {setup.assignment.name!r} "
             f"({setup.assignment.notebook.name}).")
-    return job
+    return prepare(notebook, str(setup.assignment.root), setup.solutions_root, validate=False)
 
 
 def grade_results(job: Job, setup: Setup) -> dict[str, Any]:
