@@ -28,6 +28,7 @@ their points and the limits::
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Iterable
@@ -165,7 +166,7 @@ def _questions(table: Any, path: Path, section: str) -> tuple[Question, ...]:
     out = []
     for qid, entry in table.items():
         points = entry.get("points") if isinstance(entry, dict) else None
-        if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
+        if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 <= points < math.inf:
             raise InputError(f"{path}: {section}.{qid} needs a non-negative 'points'")
         functions = entry.get("functions", [])
         out.append(Question(qid, float(points), tuple(str(f) for f in functions)))

@@ -188,6 +188,7 @@ def test_unbalanced_region_names_the_cell(master: Path) -> None:
     ('name = \n', "not valid TOML"),
     # What the grader refuses when a student checks: refused before the folder goes out.
     ('name = "tiny"\nnotebook = "tiny.ipynb"\n[questions.q1]\npoints = "10"\n', "needs a non-negative 'points'"),
+    ('name = "tiny"\nnotebook = "tiny.ipynb"\n[questions.q1]\npoints = 1e400\n', "needs a non-negative 'points'"),
     ('name = "tiny"\nnotebook = "tiny.ipynb"\n[limits]\nmemory = "lots"\n', "limit 'memory'"),
 ])
 def test_bad_manifest(master: Path, manifest: str, text: str) -> None:

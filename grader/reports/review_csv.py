@@ -70,6 +70,9 @@ def read_review_csv(path: Path) -> list[ReviewRow]:
     if missing:
         raise InputError(f"{path} has no {', '.join(repr(c) for c in missing)} column "
                          f"(expected the columns of 'grader written export')")
+    twice = [c for c in (*REQUIRED, "comment") if header.count(c) > 1]
+    if twice:  # which one holds the scores?
+        raise InputError(f"{path} has {header.count(twice[0])} {twice[0]!r} columns: keep one")
     where = {name: header.index(name) for name in (*REQUIRED, "comment") if name in header}
     rows = []
     for number, record in enumerate(records[1:], start=2):

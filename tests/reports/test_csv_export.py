@@ -89,6 +89,14 @@ def test_review_csv_with_an_unterminated_quote_is_an_input_error(tmp_path: Path)
         read_review_csv(path)
 
 
+def test_a_review_csv_with_two_score_columns_is_refused(tmp_path: Path) -> None:
+    """The first was read without a word; a TA who added a column of their own lost it."""
+    path = tmp_path / "r.csv"
+    path.write_text("assignment,question,student,score,score\ntiny,w1,a,1,2\n")
+    with pytest.raises(InputError, match="has 2 'score' columns: keep one"):
+        read_review_csv(path)
+
+
 def test_review_html_escapes_everything(hostile_grade: Grade, hostile_strings: dict[str, str]) -> None:
     page = review_html(review_items({hostile_strings["script"]: hostile_grade}),
                        {f"w_{hostile_strings['pipe']}": "<img src=x onerror=alert(1)>"})
