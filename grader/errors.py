@@ -22,6 +22,14 @@ class InputError(GraderError):
     exit_code = 2
 
 
+class OtherAssignment(InputError):
+    """The notebook declares another assignment than the one it is graded for."""
+
+    def __init__(self, notebook: object, declared: str, expected: str) -> None:
+        super().__init__(f"{notebook} is a notebook of assignment {declared[:80]!r}, not of {expected!r}")
+        self.declared, self.expected = declared, expected
+
+
 class SandboxError(GraderError):
     """The worker could not be started or talked to at all."""
 

@@ -30,10 +30,9 @@ from pathlib import Path
 from typing import Any, get_args
 
 from grader.assignment import Assignment, Solutions, find_solutions, load_assignment
-from grader.errors import GraderError, InputError
+from grader.errors import GraderError, InputError, OtherAssignment
 from grader.gradescope_zip import CONFIG, HiddenVisibility
 from grader.job import Job, prepare, start_worker
-from grader.notebook import read_notebook
 
 ROOT_VARIABLE = "AUTOGRADER_ROOT"
 DEFAULT_ROOT = Path("/autograder")
@@ -109,13 +108,13 @@ def pick_notebook(submission: Path, assignment: Assignment) -> Path:
 
 def prepare_submission(notebook: Path, setup: Setup) -> Job:
     """The grading job for ``notebook``; :class:`SubmissionProblem` if it is not this assignment's notebook."""
-    declared = read_notebook(notebook, validate=False).assignment  # said here as a student should read it
-    if declared is not None and declared != setup.assignment.name:
+    try:
+        return prepare(notebook, str(setup.assignment.root), setup.solutions_root, validate=False)
+    except OtherAssignment as exc:  # said as a student should read it
         raise SubmissionProblem(
-            f"This notebook belongs to the assignment {declared!r}, but this Gradescope assignment is "
-            f"{setup.assignment.name!r}. Submit your notebook for {setup.assignment.name!r} "
-            f"({setup.assignment.notebook.name}).")
-    return prepare(notebook, str(setup.assignment.root), setup.solutions_root, validate=False)
+            f"This notebook belongs to the assignment {exc.declared!r}, but this Gradescope assignment is "
+            f"{exc.expected!r}. Submit your notebook for {exc.expected!r} "
+            f"({setup.assignment.notebook.name}).") from None
 
 
 def grade_results(job: Job, setup: Setup) -> dict[str, Any]:

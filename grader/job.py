@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import Assignment, Solutions, find_assignment, find_solutions
-from grader.errors import InputError
+from grader.errors import InputError, OtherAssignment
 from grader.limits import Limits
 from grader.notebook import Notebook, read_notebook, validate_notebook
 from grader.sandbox.launch import WorkerProcess, spawn_worker
@@ -46,7 +46,7 @@ def prepare(notebook: Path, assignment: str | None = None, solutions: Path | Non
     nb = read_notebook(notebook, validate)
     found = find_assignment(notebook, assignment, nb.assignment, solutions)
     if nb.assignment is not None and nb.assignment != found.name:
-        raise InputError(f"{notebook} is a notebook of assignment {nb.assignment[:80]!r}, not of {found.name!r}")
+        raise OtherAssignment(notebook, nb.assignment, found.name)
     sols = find_solutions(solutions, found) if solutions is not None else None
     job = Job(nb, found, sols, dict(limits or {}))
     job.limits  # noqa: B018 - check the overrides now, before anything starts

@@ -96,13 +96,10 @@ def build_student_folder(master: Path) -> Build:
     folder = master.parent
     manifest_path = folder / MANIFEST
     manifest_bytes, manifest = _read_manifest(manifest_path)
-    name = manifest.get("name")
-    if not isinstance(name, str) or not name:
-        raise InputError(f"{manifest_path} has no 'name'")
+    name = load_assignment(folder).name  # the grader's own reading: what it would refuse later is refused now
     if folder.resolve().name != name:
         raise InputError(f"{manifest_path} names {name!r} but the master folder is {folder.resolve().name!r}; "
                          f"they must match (--solutions DIR finds DIR/<name>/{MASTER_NAME})")
-    load_assignment(folder)  # the grader's own reading: what it would refuse later is refused now
     notebook_name = _plain_name(manifest.get("notebook", "assignment.ipynb"), manifest_path)
     tests = _tests_folder(manifest.get("tests", "tests"), folder, manifest_path)
 

@@ -165,10 +165,9 @@ def _unzip(archive: Path, target: Path) -> Path:
                 if name.is_absolute() or ".." in name.parts:
                     raise InputError(f"{archive} holds a path outside itself: {member.filename}")
             zf.extractall(target)
-    except InputError:
+    except Exception as error:  # a zip made by anyone fails in many ways: encrypted, Deflate64, names
         shutil.rmtree(target, ignore_errors=True)
-        raise
-    except Exception as error:  # noqa: BLE001 - a zip made by anyone fails in many ways: encrypted, Deflate64, names
-        shutil.rmtree(target, ignore_errors=True)
+        if isinstance(error, InputError):
+            raise
         raise InputError(f"cannot unpack {archive}: {type(error).__name__}: {error}") from None
     return target

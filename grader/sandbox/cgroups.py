@@ -120,11 +120,15 @@ def owner_tag() -> str:
     The namespace (its inode, 0 where there is none to read) tells whether
     a pid in a name can be looked up from here (:mod:`grader.sandbox.leftovers`).
     """
+    return f"{os.getpid()}-{pid_namespace()}"
+
+
+def pid_namespace() -> int:
+    """This process's PID namespace (the inode of ``/proc/self/ns/pid``), 0 where there is none to read."""
     try:
-        namespace = os.stat("/proc/self/ns/pid").st_ino
+        return os.stat("/proc/self/ns/pid").st_ino
     except OSError:
-        namespace = 0
-    return f"{os.getpid()}-{namespace}"
+        return 0
 
 
 def _limit_is(path: Path, memory: int) -> bool:

@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from grader.sandbox.cgroups import CGROUP_ROOT, WorkerCgroups, group_parents, owner_tag
+from grader.sandbox.cgroups import CGROUP_ROOT, WorkerCgroups, group_parents, owner_tag, pid_namespace
 
 _FOLDER = re.compile(r"grader-(?:worker|zygote|task)-(\d+)-(\d+)-")
 _GROUP = re.compile(r"grader-worker-(\d+)-(\d+)-")
@@ -64,7 +64,7 @@ def _named(folder: Path, pattern: re.Pattern[str]) -> Iterator[Path]:
         entries = list(os.scandir(folder))
     except OSError:
         return
-    namespace = owner_tag().split("-")[1]
+    namespace = str(pid_namespace())
     for entry in entries:
         match = pattern.match(entry.name)
         with contextlib.suppress(OSError):
